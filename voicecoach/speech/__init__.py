@@ -1,0 +1,21 @@
+"""Text-to-speech: one protocol, one adapter module per engine, and the cache in front.
+
+``Synthesizer.synthesize(text) -> Audio`` is all an engine must do; ``identity`` names
+everything that changes its output (engine, voice, rate, engine version) for the cache.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..audio import Audio
+
+
+class Synthesizer(Protocol):
+    #: everything that changes the output: the cache key is made from it and the text
+    identity: str
+    sample_rate: int
+
+    def synthesize(self, text: str) -> Audio:
+        """Speak ``text`` into audio (untrimmed). Raises ``EngineError`` on failure."""
+        ...

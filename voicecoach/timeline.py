@@ -1,0 +1,260 @@
+"""Routine + measured speech lengths -> an exact ``Timeline``. Pure: no audio, no I/O.
+
+Times are whole samples at the session's sample rate, so nothing drifts by rounding:
+every hold and rest starts on the sample where the cue before it stops being spoken and
+lasts exactly its written length, whatever the voice speed. The scheduler asks two
+callables for lengths (``speech_samples(text)``, ``chime_samples(name)``); the speech
+cache answers them with the real, trimmed length of each cue at the chosen voice and rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .routine import Exercise, Routine, Step, format_duration
+
+SPEECH, CHIME, HOLD, REST = "speech", "chime", "hold", "rest"
+KINDS = (SPEECH, CHIME, HOLD, REST)
+# Silences between consecutive sounds, in seconds: calm, but never dead air.
+GAP_S = 0.35
+REP_GAP_S = 1.0
+COUNT_WORDS = {1: "One", 2: "Two", 3: "Three"}
+HALFWAY_MIN_HOLD_S = 20.0
+INTRO_CHAPTER, FINISH_CHAPTER = "Introduction", "Finish"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing on the timeline. ``start``/``length`` are in samples.
+
+    ``speech`` carries ``text``, ``chime`` carries ``sound``; ``hold`` and ``rest`` are the
+    timed intervals themselves. ``exercise`` is the exercise name (None for intro, rests
+    between exercises and outro); ``chapter`` indexes ``Timeline.chapters``.
+    """
+
+    start: int
+    length: int
+    kind: str
+    chapter: int
+    exercise: str | None = None
+    text: str | None = None
+    sound: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A navigable section (intro, each exercise, finish); ``start`` in samples."""
+
+    title: str
+    start: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    sample_rate: int
+    events: tuple[Event, ...]
+    chapters: tuple[Chapter, ...]
+    total: int
+
+    @property
+    def total_s(self) -> float:
+        return self.total / self.sample_rate
+
+    def seconds(self, samples: int) -> float:
+        """Samples -> seconds, rounded so that ``round(s * rate)`` gives back ``samples``."""
+        return round(samples / self.sample_rate, 6)
+
+    def chapter_end(self, index: int) -> int:
+        if index + 1 < len(self.chapters):
+            return self.chapters[index + 1].start
+        return self.total
+
+    def spoken_texts(self) -> list[str]:
+        return [e.text for e in self.events if e.kind == SPEECH]
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``plan --json`` and ``export --timeline``."""
+        events = []
+        for e in self.events:
+            item = {"start_s": self.seconds(e.start), "duration_s": self.seconds(e.length),
+                    "kind": e.kind}
+            if e.kind == SPEECH:
+                item["text"] = e.text
+            if e.kind == CHIME:
+                item["sound"] = e.sound
+            item["exercise"] = e.exercise
+            events.append(item)
+        chapters = [{"title": c.title, "start_s": self.seconds(c.start),
+                     "end_s": self.seconds(self.chapter_end(i))}
+                    for i, c in enumerate(self.chapters)]
+        return {"title": self.title, "total_s": self.seconds(self.total),
+                "sample_rate": self.sample_rate, "chapters": chapters, "events": events}
+
+
+SpeechSamples = Callable[[str], int]
+ChimeSamples = Callable[[str], int]
+
+
+def build_timeline(routine: Routine, speech_samples: SpeechSamples,
+                   chime_samples: ChimeSamples, sample_rate: int) -> Timeline:
+    """Schedule ``routine``; lengths come from the two callables, in samples."""
+    plan = _Planner(speech_samples, chime_samples, sample_rate)
+    _schedule(plan, routine)
+    return Timeline(routine.title, sample_rate, tuple(plan.events), tuple(plan.chapters), plan.cursor)
+
+
+def script(routine: Routine) -> list[str]:
+    """Every distinct text the timeline may speak, in order (for synthesis ahead of time)."""
+    texts: list[str] = []
+    collector = _Planner(lambda text: texts.append(text) or 0, lambda sound: 0, 1)
+    collector.keep_every_mark = True
+    _schedule(collector, routine)
+    return list(dict.fromkeys(texts))
+
+
+def _schedule(plan: "_Planner", routine: Routine) -> None:
+    plan.chapter(INTRO_CHAPTER)
+    plan.say(routine.intro, None)
+    last = len(routine.exercises) - 1
+    for index, exercise in enumerate(routine.exercises):
+        plan.chapter(exercise.name)
+        _exercise(plan, exercise)
+        if index < last:
+            _between_exercises(plan, routine, routine.exercises[index + 1])
+    plan.chapter(FINISH_CHAPTER)
+    plan.say(routine.outro, None)
+    plan.chime("end", None)
+
+
+class _Planner:
+    """A cursor on the timeline that appends events back to back."""
+
+    def __init__(self, speech_samples: SpeechSamples, chime_samples: ChimeSamples, rate: int):
+        self.speech_samples, self.chime_samples, self.rate = speech_samples, chime_samples, rate
+        self.events: list[Event] = []
+        self.chapters: list[Chapter] = []
+        self.cursor = 0
+        self.keep_every_mark = False  # script() wants every text that may be spoken
+
+    def samples(self, seconds: float) -> int:
+        return round(seconds * self.rate)
+
+    def chapter(self, title: str) -> None:
+        self.chapters.append(Chapter(title, self.cursor))
+
+    def add(self, kind: str, length: int, exercise: str | None, **extra) -> Event:
+        event = Event(self.cursor, length, kind, len(self.chapters) - 1, exercise, **extra)
+        self.events.append(event)
+        self.cursor += length
+        return event
+
+    def gap(self, seconds: float = GAP_S) -> None:
+        if self.events:
+            self.cursor += self.samples(seconds)
+
+    def say(self, text: str, exercise: str | None) -> None:
+        self.gap()
+        self.add(SPEECH, self.speech_samples(text), exercise, text=text)
+
+    def chime(self, sound: str, exercise: str | None) -> None:
+        self.gap()
+        self.add(CHIME, self.chime_samples(sound), exercise, sound=sound)
+
+    def timed(self, kind: str, seconds: float, exercise: str | None, count: bool) -> None:
+        """A hold or rest of exactly ``seconds``, starting now, with spoken marks inside.
+
+        A mark ("Halfway.", "Three", "Two", "One") is kept only if it is spoken before the
+        next mark is due and before the interval ends, so marks never collide.
+        """
+        start, length = self.cursor, self.samples(seconds)
+        interval = self.add(kind, length, exercise)
+        marks = [(text, start + self.samples(at)) for text, at in _marks(seconds, count)]
+        limits = [at for _, at in marks[1:]] + [start + length]
+        for (text, at), limit in zip(marks, limits):
+            spoken = self.speech_samples(text)
+            if self.keep_every_mark or at + spoken <= limit:
+                self.events.append(Event(at, spoken, SPEECH, interval.chapter, exercise, text=text))
+
+
+def _marks(seconds: float, count: bool) -> Iterator[tuple[str, float]]:
+    """(word, offset in seconds) spoken inside a hold: "Halfway", then the last seconds."""
+    if not count:
+        return
+    if seconds >= HALFWAY_MIN_HOLD_S:
+        yield "Halfway.", seconds / 2
+    for remaining in (3, 2, 1):
+        if remaining <= seconds:
+            yield COUNT_WORDS[remaining], seconds - remaining
+
+
+def _announce(exercise: Exercise) -> str:
+    reps = exercise.reps
+    amount = f"{reps} repetition" + ("s" if reps != 1 else "")
+    if exercise.sides:
+        amount += " on each side"
+    if exercise.sets > 1:
+        amount = f"{exercise.sets} sets of {amount}"
+    return f"Next exercise: {exercise.name}. {amount}."
+
+
+def _exercise(plan: _Planner, exercise: Exercise) -> None:
+    name = exercise.name
+    plan.say(_announce(exercise), name)
+    if exercise.instructions:
+        plan.say(exercise.instructions, name)
+    plan.chime("start", name)
+    for set_number in range(1, exercise.sets + 1):
+        if exercise.sets > 1:
+            plan.say(f"Set {set_number} of {exercise.sets}.", name)
+        for side_index, side in enumerate(exercise.sides or (None,)):
+            if side is not None:
+                plan.say(f"{'Now the' if side_index else 'Starting on the'} {side} side.", name)
+            for rep in range(1, exercise.reps + 1):
+                _rep(plan, exercise, rep, side)
+        if set_number < exercise.sets and exercise.rest_between_sets_s:
+            _rest(plan, exercise.rest_between_sets_s, name, "Rest for {}.")
+            plan.chime("next", name)
+
+
+def _rep(plan: _Planner, exercise: Exercise, rep: int, side: str | None) -> None:
+    if rep > 1:
+        plan.gap(REP_GAP_S)
+    for step_index, step in enumerate(exercise.steps):
+        text = step.say.format(side=side) if side else step.say
+        if step_index == 0:
+            text = _progress(rep, exercise.reps) + text
+        _step(plan, step, text, exercise.name, side)
+
+
+def _progress(rep: int, reps: int) -> str:
+    if reps > 1 and rep == reps:
+        return "Last one. "
+    if reps >= 4 and rep == reps - 1:
+        return "Two more. "
+    return ""
+
+
+def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) -> None:
+    plan.say(text, name)
+    if step.hold_s:
+        plan.timed(HOLD, step.hold_s, name, step.count)
+        plan.add(CHIME, plan.chime_samples("hold_end"), name, sound="hold_end")
+    if step.release:
+        plan.say(step.release.format(side=side) if side else step.release, name)
+
+
+def _rest(plan: _Planner, seconds: float, exercise: str | None, phrase: str) -> None:
+    plan.say(phrase.format(format_duration(seconds)), exercise)
+    plan.timed(REST, seconds, exercise, count=True)
+
+
+def _between_exercises(plan: _Planner, routine: Routine, following: Exercise) -> None:
+    if routine.rest_s:
+        _rest(plan, routine.rest_s, None, "Well done. Rest for {}. Up next: " + following.name + ".")
+        plan.chime("next", None)
