@@ -140,15 +140,20 @@ class _Planner:
         self.events: list[Event] = []
         self.chapters: list[Chapter] = []
         self.cursor = 0
+        self.pending_chapter: str | None = None
         self.keep_every_mark = False  # script() wants every text that may be spoken
 
     def samples(self, seconds: float) -> int:
         return round(seconds * self.rate)
 
     def chapter(self, title: str) -> None:
-        self.chapters.append(Chapter(title, self.cursor))
+        """The next event starts chapter ``title`` (so a chapter starts on a sound, not a gap)."""
+        self.pending_chapter = title
 
     def add(self, kind: str, length: int, exercise: str | None, **extra) -> Event:
+        if self.pending_chapter is not None:
+            self.chapters.append(Chapter(self.pending_chapter, self.cursor))
+            self.pending_chapter = None
         event = Event(self.cursor, length, kind, len(self.chapters) - 1, exercise, **extra)
         self.events.append(event)
         self.cursor += length
@@ -258,3 +263,24 @@ def _between_exercises(plan: _Planner, routine: Routine, following: Exercise) ->
     if routine.rest_s:
         _rest(plan, routine.rest_s, None, "Well done. Rest for {}. Up next: " + following.name + ".")
         plan.chime("next", None)
+
+
+def clock(seconds: float) -> str:
+    """``m:ss.mmm`` (or ``h:mm:ss.mmm``) for tables and transcripts."""
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    text = f"{minutes:d}:{millis / 1000:06.3f}"
+    return f"{hours:d}:{minutes:02d}:{millis / 1000:06.3f}" if hours else text
+
+
+def format_table(timeline: Timeline) -> str:
+    """The readable timeline of ``plan``: start, length, kind, exercise, what is heard."""
+    rows = [f"{timeline.title}", f"{'start':>10}  {'length':>7}  {'kind':<6}  {'exercise':<18}  what"]
+    for event in timeline.events:
+        what = event.text if event.kind == SPEECH else event.sound or ""
+        rows.append(f"{clock(timeline.seconds(event.start)):>10}  {timeline.seconds(event.length):>6.2f}s"
+                    f"  {event.kind:<6}  {(event.exercise or '-')[:18]:<18}  {what}")
+    rows.append(f"Total: {clock(timeline.total_s)} ({timeline.total_s:.3f} s), "
+                f"{len(timeline.chapters) - 2} exercises")
+    return "\n".join(rows)
