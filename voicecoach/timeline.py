@@ -56,6 +56,11 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Timeline:
+    """A planned session: ``events`` in the order planned, ``total`` in samples at ``sample_rate``.
+
+    Count words spoken inside a hold or rest follow that hold or rest in ``events``.
+    """
+
     title: str
     sample_rate: int
     events: tuple[Event, ...]
@@ -231,7 +236,7 @@ def _rep(plan: _Planner, exercise: Exercise, rep: int, side: str | None) -> None
     if rep > 1:
         plan.gap(REP_GAP_S)
     for step_index, step in enumerate(exercise.steps):
-        text = step.say.format(side=side) if side else step.say
+        text = step.say.format(side=side)  # also undoes doubled braces where there are no sides
         if step_index == 0:
             text = _progress(rep, exercise.reps) + text
         _step(plan, step, text, exercise.name, side)
@@ -251,7 +256,7 @@ def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) ->
         plan.timed(HOLD, step.hold_s, name, step.count)
         plan.add(CHIME, plan.chime_samples("hold_end"), name, sound="hold_end")
     if step.release:
-        plan.say(step.release.format(side=side) if side else step.release, name)
+        plan.say(step.release.format(side=side), name)
 
 
 def _rest(plan: _Planner, seconds: float, exercise: str | None, phrase: str) -> None:
@@ -281,6 +286,7 @@ def format_table(timeline: Timeline) -> str:
         what = event.text if event.kind == SPEECH else event.sound or ""
         rows.append(f"{clock(timeline.seconds(event.start)):>10}  {timeline.seconds(event.length):>6.2f}s"
                     f"  {event.kind:<6}  {(event.exercise or '-')[:18]:<18}  {what}")
+    exercises = len(timeline.chapters) - 2  # all chapters but the introduction and the finish
     rows.append(f"Total: {clock(timeline.total_s)} ({timeline.total_s:.3f} s), "
-                f"{len(timeline.chapters) - 2} exercises")
+                f"{exercises} exercise{'s' if exercises != 1 else ''}")
     return "\n".join(rows)
