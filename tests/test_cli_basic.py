@@ -1,0 +1,145 @@
+"""``check``, ``routines`` and ``plan`` through click's CliRunner, with the fake voice:
+output, the JSON shape, exit codes and the exact ``Error:`` line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import session
+from voicecoach.cli import cli
+
+from conftest import FakeSynthesizer
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def fake_voice(monkeypatch):
+    """Every command gets the fake synthesizer at the rate asked for; returns the rates used."""
+    rates = []
+
+    def make(engine="espeak", *, voice=None, rate=None):
+        from voicecoach.speech.engines import check_rate
+        rates.append(check_rate(rate))
+        return FakeSynthesizer(rate=rates[-1])
+
+    monkeypatch.setattr(session, "make_synthesizer", make)
+    return rates
+
+
+def runner() -> CliRunner:
+    """Separate stdout and stderr: click 8.2 always does, 8.1 needs to be asked."""
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
+def run(*args):
+    return runner().invoke(cli, [str(a) for a in args])
+
+
+def test_check_a_good_file_and_a_builtin():
+    result = run("check", DATA / "every-key.yaml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"{DATA / 'every-key.yaml'}: OK, 'Every key' with 3 exercises\n"
+    assert run("check", "back-pain").stdout == "back-pain: OK, 'Gentle back routine' with 5 exercises\n"
+
+
+def test_check_a_bad_file_gives_one_error_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\nexercises:\n  - name: Tilt\n    cue: Tilt.\n    hlod: 5s\n")
+    result = run("check", bad)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"Error: exercises[0].hlod: unknown key; did you mean 'hold'? ({bad} line 5)\n"
+
+
+def test_check_a_near_miss_of_a_builtin():
+    result = run("check", "back-pan")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: no such file or built-in routine; did you mean 'back-pain'? (back-pan)\n"
+
+
+def test_routines_lists_the_builtins():
+    result = run("routines")
+    assert result.exit_code == 0
+    assert result.stdout == ("back-pain: Gentle back routine (Pelvic tilt, Cat-cow, Knee rolls, "
+                             "Single leg hug, Double leg hug)\n")
+
+
+def test_plan_table(fake_voice):
+    result = run("plan", DATA / "minimal.yaml")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Minimal"
+    assert lines[2].split()[2:4] == ["speech", "-"]
+    assert lines[3].split()[2:] == ["speech", "Breathe", "Next", "exercise:", "Breathe.", "1", "repetition."]
+    assert lines[-1].startswith("Total: ") and lines[-1].endswith(" s), 1 exercise")
+    assert fake_voice == [140]
+
+
+def test_plan_json_shape(fake_voice):
+    result = run("plan", DATA / "every-key.yaml", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["title"] == "Every key" and data["sample_rate"] == FakeSynthesizer.sample_rate
+    assert [c["title"] for c in data["chapters"]] == ["Introduction", "Pelvic tilt", "Knee rolls", "Still", "Finish"]
+    for event in data["events"]:
+        extra = {"speech": {"text"}, "chime": {"sound"}}.get(event["kind"], set())
+        assert set(event) == {"start_s", "duration_s", "kind", "exercise"} | extra
+        assert event["duration_s"] >= 0
+    assert data["events"][0] == {"start_s": 0.0, "duration_s": data["events"][0]["duration_s"],
+                                 "kind": "speech", "text": "Lie on your back. If anything hurts, stop.",
+                                 "exercise": None}
+    last = data["events"][-1]
+    assert last["sound"] == "end" and data["total_s"] == pytest.approx(last["start_s"] + last["duration_s"], abs=1e-5)
+    holds = [e["duration_s"] for e in data["events"] if e["kind"] == "hold"]
+    assert holds == [2.0, 1.5] * 6 + [25.0] * 4 + [60.0]
+    rests = [e["duration_s"] for e in data["events"] if e["kind"] == "rest"]
+    assert rests == [20.0, 90.0, 90.0]
+
+
+def test_plan_rate_changes_speech_only(fake_voice):
+    slow = json.loads(run("plan", DATA / "every-key.yaml", "--json", "--rate", "100").stdout)
+    fast = json.loads(run("plan", DATA / "every-key.yaml", "--json", "--rate", "200").stdout)
+    assert fake_voice == [100, 200]
+    main = [(e["kind"], e.get("text")) for e in slow["events"]]
+    assert [e["duration_s"] for e in slow["events"] if e["kind"] in ("hold", "rest")] == \
+           [e["duration_s"] for e in fast["events"] if e["kind"] in ("hold", "rest")]
+    assert slow["total_s"] > fast["total_s"]
+    assert main[:3] == [(e["kind"], e.get("text")) for e in fast["events"]][:3]
+
+
+def test_plan_of_a_bad_routine_is_exit_2_before_any_speech(fake_voice, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\nexercises: []\n")
+    result = run("plan", bad, "--json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: exercises: must list at least one exercise ({bad} line 2)\n"
+    assert fake_voice == []
+
+
+def test_plan_with_a_rate_out_of_range_is_exit_2(fake_voice):
+    result = run("plan", "back-pain", "--rate", "500")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --rate: must be a whole number of words per minute from 80 to 300, got 500\n"
+
+
+def test_a_runtime_failure_is_exit_1(monkeypatch):
+    monkeypatch.setattr(session, "make_synthesizer", lambda *a, **k: FakeSynthesizer(fail_on="Welcome"))
+    result = run("plan", "back-pain")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: fake engine failed on 'Welcome to your gentle back routine.")
+    assert result.stderr.count("\n") == 1
+
+
+def test_plan_of_the_builtin_with_the_fake_voice(fake_voice):
+    data = json.loads(run("plan", "back-pain", "--json").stdout)
+    kinds = {e["kind"] for e in data["events"]}
+    assert kinds == {"speech", "chime", "hold", "rest"}
+    assert [c["title"] for c in data["chapters"]][1:-1] == ["Pelvic tilt", "Cat-cow", "Knee rolls",
+                                                           "Single leg hug", "Double leg hug"]
