@@ -27,10 +27,11 @@ def render_chunks(timeline: Timeline, speech: Callable[[str], Audio], chimes: Ma
     a mismatch is a bug upstream, so it raises rather than drifting.
     """
     end = timeline.total if end is None else min(end, timeline.total)
-    sounding = [e for e in timeline.events if e.kind in (SPEECH, CHIME)]
+    sounding = sorted((e for e in timeline.events if e.kind in (SPEECH, CHIME) and e.length),
+                      key=lambda e: e.start)
     starts = [e.start for e in sounding]
-    # Sounds are short and the timeline is in start order: an event can reach back at
-    # most this far, which bounds the search for sounds overlapping a chunk.
+    # Sounds are short and sorted by start: an event can reach back at most this far,
+    # which bounds the search for the sounds overlapping a chunk.
     reach = max((e.length for e in sounding), default=0)
     position = start
     while position < end:

@@ -3,19 +3,23 @@
 - ``runAndWait()`` may return before the WAV is written, and a failed write is swallowed:
   we check the file is a complete WAV and raise ``EngineError`` otherwise;
 - two ``save_to_file`` calls before one ``runAndWait`` write only the second: one call each;
-- ``getProperty('rate')`` can report a rate that was not applied: we never read it back,
-  the rate we set is part of the cache identity;
+- ``getProperty('rate')`` can report a rate that was not applied, and
+  ``setProperty('rate')`` is itself often ignored after the first utterance: the rate
+  goes inside the text as an espeak-ng command, and is part of the cache identity;
 - it prints "Audio saved to ..." on stdout: swallowed, so our output stays clean.
 pyttsx3 is imported lazily so that planning with a cache or a fake never needs it.
 """
 
 from __future__ import annotations
 
+import atexit
 import difflib
-import os
+import io
 import tempfile
 import threading
 import time
+import unicodedata
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from ..errors import EngineError, InputError
 
 DEFAULT_VOICE = "gmw/en-us"
 SAMPLE_RATE = 22_050
+TIMEOUT_S = 10.0  # far longer than espeak-ng needs for any cue (it runs ~300x real time)
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng && pip install pyttsx3"
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
 
@@ -35,21 +40,40 @@ class VoiceInfo:
     languages: tuple[str, ...]
 
 
+_ENGINE = None
+
+
 def _engine():
+    """The process's one pyttsx3 engine, made on first use (call with ``_LOCK`` held).
+
+    It is kept for the life of the process: a dropped engine unregisters espeak's synth
+    callback, which espeak's thread may still be running at that moment.
+    """
+    global _ENGINE
+    if _ENGINE is not None:
+        return _ENGINE
     try:
         import pyttsx3
+        import pyttsx3.drivers.espeak as driver
+        _ENGINE = pyttsx3.init("espeak")
     except ImportError:
         raise EngineError(f"the pyttsx3 speech engine is not installed; {INSTALL_HINT}") from None
-    try:
-        engine = pyttsx3.init("espeak")
-    except (OSError, RuntimeError, ImportError) as error:
+    except (OSError, RuntimeError) as error:
         raise EngineError(f"espeak-ng could not be started ({error}); {INSTALL_HINT}") from None
     # The driver prints "Audio saved to ..." from espeak's own thread, sometimes after
     # runAndWait() has returned, so redirecting sys.stdout around the call cannot catch it.
     # Shadowing print in that one module silences exactly that line and nothing else.
-    import pyttsx3.drivers.espeak as driver
     driver.print = lambda *args, **kwargs: None
-    return engine
+    atexit.register(_drop_engine)
+    return _ENGINE
+
+
+def _drop_engine() -> None:
+    """Let pyttsx3 unregister its callback while Python still runs: left to interpreter
+    shutdown, its clean-up fails and prints a traceback on stderr."""
+    global _ENGINE
+    with _LOCK:
+        _ENGINE = None
 
 
 def list_voices() -> list[VoiceInfo]:
@@ -64,18 +88,35 @@ def _text(value) -> str:
 
 
 def check_voice(voice: str | None) -> str:
-    """The voice id to use, or an ``InputError`` naming the closest matches."""
+    """The voice id to use, or an ``InputError`` naming the closest matches.
+
+    A voice may be named by its id (``gmw/en-us``), the id's last part (``en-us``), its
+    name (``English (America)``) or its language (``en-us``), in any letter case.
+    """
     if voice is None:
         return DEFAULT_VOICE
     voices = list_voices()
-    wanted = voice.lower()
+    aliases = _aliases(voices)
+    matches = aliases.get(voice.strip().lower(), set())
+    if len(matches) == 1:
+        return next(iter(matches))
+    if matches:
+        raise InputError(f"--voice: {voice!r} names several voices ({', '.join(sorted(matches))}); "
+                         "give one of those ids")
+    close = difflib.get_close_matches(voice.strip().lower(), list(aliases), n=10, cutoff=0.6)
+    ids = list(dict.fromkeys(id_ for alias in close for id_ in sorted(aliases[alias])))[:3]
+    names = {info.id: info.name for info in voices}
+    hint = f"; closest: {', '.join(f'{id_} ({names[id_]})' for id_ in ids)}" if ids else ""
+    raise InputError(f"--voice: unknown voice {voice!r}{hint} (see 'voicecoach voices')")
+
+
+def _aliases(voices: list[VoiceInfo]) -> dict[str, set[str]]:
+    """Every lower-case name a voice can be called by -> the ids it may mean."""
+    aliases: dict[str, set[str]] = {}
     for info in voices:
-        if wanted in (info.id, info.name.lower()):
-            return info.id
-    names = [v.id for v in voices] + [v.name.lower() for v in voices]
-    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; see 'voicecoach voices'"
-    raise InputError(f"--voice: unknown voice {voice!r}{hint}")
+        for alias in (info.id, info.id.rsplit("/", 1)[-1], info.name.lower(), *info.languages):
+            aliases.setdefault(alias.lower(), set()).add(info.id)
+    return aliases
 
 
 class Pyttsx3Synthesizer:
@@ -86,41 +127,75 @@ class Pyttsx3Synthesizer:
     def __init__(self, voice: str | None = None, rate: int = 140):
         self.voice = check_voice(voice)
         self.rate = rate
-        self.identity = f"pyttsx3-espeak:{_espeak_version()}:{self.voice}:{rate}"
+        self.identity = f"pyttsx3-espeak:{_engine_version()}:{self.voice}:{rate}"
 
     def synthesize(self, text: str) -> Audio:
+        """One ``save_to_file`` per ``runAndWait``: queueing two writes only the second."""
         with _LOCK, tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as folder:
             target = Path(folder) / "cue.wav"
             engine = _engine()
-            finished = threading.Event()
-            token = engine.connect("finished-utterance", lambda **_: finished.set())
+            finished, errors = threading.Event(), []
+            tokens = [engine.connect("finished-utterance", lambda **_: finished.set()),
+                      engine.connect("error", lambda exception=None, **_: errors.append(exception))]
             try:
                 engine.setProperty("voice", self.voice)
-                engine.setProperty("rate", self.rate)
-                engine.save_to_file(text, str(target))
+                engine.save_to_file(_with_rate(text, self.rate), str(target))
                 engine.runAndWait()
-                finished.wait(timeout=10.0)  # runAndWait() can return before the file is written
+                # runAndWait() can return as soon as the text is queued: espeak's own thread
+                # writes the file, then signals "finished-utterance" (so we listen until then).
+                finished.wait(TIMEOUT_S)
             except (RuntimeError, ValueError, OSError) as error:
                 raise EngineError(f"espeak-ng failed to speak {text[:40]!r}: {error}") from None
             finally:
-                engine.disconnect(token)
+                for token in tokens:
+                    engine.disconnect(token)
+            if errors:  # pyttsx3 reports a failed command (e.g. a voice it cannot set) only here
+                raise EngineError(f"espeak-ng failed to speak {text[:40]!r}: {errors[0]}")
             return _read_when_complete(target, text)
 
 
-def _read_when_complete(path: Path, text: str, timeout_s: float = 10.0) -> Audio:
+def _with_rate(text: str, rate: int) -> str:
+    """``text`` spoken at ``rate`` WPM, by an espeak-ng embedded command (Ctrl-A, "140S").
+
+    ``setProperty('rate')`` is not reliable: once a first utterance has run, espeak-ng
+    often ignores the new rate (it reaches espeak's command queue, which pyttsx3 then
+    cancels). A command inside the text itself always applies. Control characters in
+    the text are dropped, so a routine cannot smuggle in commands of its own.
+    """
+    clean = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    return f"\x01{rate}S{clean}"
+
+
+def _read_when_complete(path: Path, text: str, timeout_s: float = TIMEOUT_S) -> Audio:
+    """The WAV at ``path`` once it holds every frame its header announces.
+
+    Normally complete at once (the driver signals after closing the file); the polling
+    covers a driver that signals early, or a signal that never came.
+    """
     deadline = time.monotonic() + timeout_s
     while True:
-        try:
-            return Audio.from_wav_bytes(path.read_bytes())
-        except (OSError, ValueError) as error:
-            if time.monotonic() > deadline:
-                raise EngineError(f"espeak-ng wrote no audio for {text[:40]!r}: {error}") from None
-            time.sleep(0.005)
+        data = _complete_wav(path)
+        if data is not None:
+            return Audio.from_wav_bytes(data)
+        if time.monotonic() > deadline:
+            raise EngineError(f"espeak-ng wrote no complete audio for {text[:40]!r} in {timeout_s:g} s")
+        time.sleep(0.005)
 
 
-def _espeak_version() -> str:
-    """Part of the cache key: a new espeak-ng may speak the same text differently."""
-    for candidate in ("/usr/lib/x86_64-linux-gnu/libespeak-ng.so.1", "/usr/lib/libespeak-ng.so.1"):
-        if os.path.exists(candidate):
-            return str(int(os.path.getmtime(os.path.realpath(candidate))))
-    return "unknown"
+def _complete_wav(path: Path) -> bytes | None:
+    """The file's bytes if it is a WAV holding every frame its header announces."""
+    try:
+        data = path.read_bytes()
+        with wave.open(io.BytesIO(data)) as reader:
+            expected = reader.getnframes() * reader.getsampwidth() * reader.getnchannels()
+            present = len(reader.readframes(reader.getnframes()))
+    except (OSError, EOFError, wave.Error):
+        return None
+    return data if present == expected else None
+
+
+def _engine_version() -> str:
+    """Part of the cache key: another espeak-ng or pyttsx3 may speak the text differently."""
+    from importlib.metadata import version
+    from pyttsx3.drivers import _espeak  # loads libespeak-ng (the adapter's import, lazily)
+    return f"{(_espeak.Info(None) or b'?').decode()}+pyttsx3-{version('pyttsx3')}"
