@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,6 +42,23 @@ class FakeSynthesizer:
         voice = (np.sin(np.arange(n) * 2 * np.pi * 220 / SAMPLE_RATE) * 8000).astype(np.int16)
         voice[0] = voice[-1] = 4000  # loud first and last samples: trimming must keep them
         return Audio(np.concatenate([voice, np.zeros(round(PAD_S * SAMPLE_RATE), np.int16)]))
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the team's shared folder, which sits beside the clone (CI) or in /work."""
+    for base in (REPO.parent / "shared", Path("/work/shared")):
+        if (base / relative).exists():
+            return base / relative
+    return REPO.parent / "shared" / relative
+
+
+def needs_shared(path: Path):
+    """Skip where the shared folder is absent, except in CI, where it must be there."""
+    return pytest.mark.skipif(not path.exists() and not os.environ.get("CI"),
+                              reason=f"{path} is not on this machine")
 
 
 @pytest.fixture(autouse=True)

@@ -23,11 +23,11 @@ from voicecoach.routine import (MAX_CUES, MAX_TEXT_CHARS, Exercise, Routine, Ste
                                 format_duration, load_routine, parse_duration, parse_routine)
 from voicecoach.timeline import HOLD, SPEECH, build_timeline
 
-from conftest import FakeSynthesizer
+from conftest import FakeSynthesizer, needs_shared, shared_file
 
 DATA = Path(__file__).parent / "data"
-SEED = Path("/work/shared/seed/back-pain-exercises.txt")
-EXERCISE_DB = Path(os.environ.get("VOICECOACH_EXERCISE_DB", "/work/shared/data/free-exercise-db.json"))
+SEED = shared_file("seed/back-pain-exercises.txt")
+EXERCISE_DB = shared_file("data/free-exercise-db.json")
 ONE = "exercises:\n  - name: Tilt\n    cue: Tilt your hips.\n"
 
 
@@ -397,10 +397,9 @@ def test_the_builtin_routine_follows_the_leaflet():
     assert back.rest_s == 10.0
 
 
+@needs_shared(SEED)
 def test_the_builtin_routine_names_only_exercises_of_its_source():
-    source = SEED.read_text().lower() if SEED.exists() else None
-    if source is None:
-        pytest.skip("the leaflet is not on this machine")
+    source = SEED.read_text().lower()
     for exercise in load_routine("back-pain").exercises:
         assert exercise.name.lower().replace("-", "") in source.replace("-", ""), exercise.name
 
@@ -437,8 +436,7 @@ def check_real_routine(path: Path, count: int) -> None:
     assert timeline.total == max(e.end for e in timeline.events)
 
 
-@pytest.mark.skipif(not EXERCISE_DB.exists(), reason=f"{EXERCISE_DB} is not on this machine "
-                    "(set VOICECOACH_EXERCISE_DB); test_long_synthetic_texts covers the same limits")
+@needs_shared(EXERCISE_DB)
 def test_a_few_hundred_real_exercises_load_and_plan(tmp_path):
     entries = [e for e in json.loads(EXERCISE_DB.read_text()) if "".join(e["instructions"]).strip()]
     longest = max(entries, key=lambda e: len(" ".join(e["instructions"])))
