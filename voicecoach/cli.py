@@ -142,12 +142,19 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export import export_session, check_destination
+    from .export import Progress, check_destination, export_session
+    from .session import prepare
+    from .timeline import clock
     check_destination(output, transcript, timeline_path)
-    session = _prepare(routine, engine, voice, rate)
+    show = sys.stderr.isatty()
+    with Progress("Preparing speech", show) as bar:
+        session = prepare(routine, engine=engine, voice=voice, rate=rate, progress=bar.update)
     written = export_session(session, output, transcript=transcript, timeline_path=timeline_path,
-                             progress=sys.stderr.isatty())
-    click.echo(f"Wrote {written} ({session.timeline.total_s:.1f} s, "
+                             progress=show)
+    for path in (transcript, timeline_path):
+        if path is not None:
+            click.echo(f"Wrote {path}")
+    click.echo(f"Wrote {written} ({clock(session.timeline.total_s)}, "
                f"{len(session.timeline.chapters)} chapters)")
 
 

@@ -1,0 +1,50 @@
+"""A real, non-editable install ships the chimes: exporting from it, outside the source
+tree, works and uses its own copies of the sounds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+from conftest import requires_espeak
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTINE = "title: Installed\nexercises:\n  - name: Reach\n    cue: Reach up.\n    hold: 1s\n"
+
+
+def _copy_of_the_source(folder: Path) -> Path:
+    """Only what a build needs, so the build never writes into the working tree."""
+    folder.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, folder / name)
+    for package in ("voicecoach", "sounds"):
+        shutil.copytree(ROOT / package, folder / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return folder
+
+
+@requires_espeak
+def test_a_non_editable_install_exports_with_its_own_chimes(tmp_path):
+    source, target = _copy_of_the_source(tmp_path / "source"), tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(source)], check=True, capture_output=True, timeout=300)
+    installed_sounds = target / "voicecoach" / "sounds"
+    assert sorted(p.name for p in installed_sounds.glob("*.wav")) == ["end.wav", "hold_end.wav", "next.wav", "start.wav"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "r.yaml").write_text(ROUTINE)
+    env = {**os.environ, "PYTHONPATH": str(target), "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")}
+    where = subprocess.run([sys.executable, "-c", "import voicecoach, voicecoach.chimes as c; "
+                            "print(voicecoach.__file__); print(c.shipped_sound_dir())"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert where == [str(target / "voicecoach" / "__init__.py"), str(installed_sounds)]
+    result = subprocess.run([str(target / "bin" / "voicecoach"), "export", "r.yaml", "-o", "r.wav"],
+                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Wrote r.wav (0:")
+    with wave.open(str(elsewhere / "r.wav")) as reader:
+        assert reader.getnframes() > 3 * 22050
