@@ -481,3 +481,20 @@ def test_a_routine_s_own_chime_is_what_the_file_plays(tmp_path):
     assert len(starts) == 2
     for event in starts:
         assert np.array_equal(samples[event.start:event.end], bell.trimmed().samples)
+
+
+@pytest.mark.parametrize("piece", [1, 3, 208, 209, 4096])
+def test_mp3_frames_are_counted_whatever_the_pieces(tmp_path, piece):
+    from voicecoach.audio import Audio
+    from voicecoach.timeline import Chapter, Timeline
+    tone = Audio.tone(440, 1.0)
+    timeline = Timeline("t", 22050, (), (Chapter("Introduction", 0),), len(tone))
+    export.write_mp3(tmp_path / "t.mp3", [tone.samples], timeline)
+    data = (tmp_path / "t.mp3").read_bytes()
+    stream = data[data.index(b"\xff\xf3"):]  # after the ID3 tag
+    whole, pieces = export._FrameCounter(), export._FrameCounter()
+    whole.feed(stream)
+    for start in range(0, len(stream), piece):
+        pieces.feed(stream[start:start + piece])
+    assert whole.count == pieces.count == len(stream) // 208  # 1 Info frame + audio, ~209 bytes each
+    assert (whole.bytes, whole.first_header) == (pieces.bytes, pieces.first_header)

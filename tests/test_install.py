@@ -48,3 +48,30 @@ def test_a_non_editable_install_exports_with_its_own_chimes(tmp_path):
     assert result.stdout.startswith("Wrote r.wav (0:")
     with wave.open(str(elsewhere / "r.wav")) as reader:
         assert reader.getnframes() > 3 * 22050
+
+
+def test_the_shipped_chimes_are_exactly_what_the_script_makes(tmp_path):
+    made = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sounds.py"), str(tmp_path)],
+                          capture_output=True, text=True, check=True)
+    assert made.stdout.count("wrote ") == 4
+    for name in ("start", "hold_end", "next", "end"):
+        assert (tmp_path / f"{name}.wav").read_bytes() == (ROOT / "sounds" / f"{name}.wav").read_bytes(), name
+
+
+def test_the_four_chimes_are_distinct_short_and_gentle():
+    """Each has its own contour: start rises C5-G5, next falls G5-C5, hold_end is one A5,
+    end climbs to C6. Told apart by the pitch they start and end on."""
+    import numpy as np
+    from voicecoach.audio import Audio
+
+    def pitch_hz(samples):
+        window = samples.astype(float) * np.hanning(len(samples))
+        return round(np.argmax(np.abs(np.fft.rfft(window))) * 22050 / len(samples), -1)
+
+    contours = {}
+    for name in ("start", "hold_end", "next", "end"):
+        chime = Audio.from_wav_bytes((ROOT / "sounds" / f"{name}.wav").read_bytes())
+        assert chime.sample_rate == 22050 and 0.3 < chime.duration_s < 1.0, name
+        assert 0.2 * 32767 < np.abs(chime.samples).max() < 0.5 * 32767, name  # under the voice
+        contours[name] = (pitch_hz(chime.samples[:3000]), pitch_hz(chime.samples[-6000:]))
+    assert contours == {"start": (520, 780), "hold_end": (880, 880), "next": (790, 520), "end": (520, 1050)}

@@ -245,3 +245,13 @@ def test_a_text_cannot_carry_its_own_espeak_commands(espeak):
     said = espeak.synthesize("Hello there,  400S my good friend.").trimmed()  # "four hundred S"
     sneaky = espeak.synthesize("Hello there, \x01" "400S my good friend.").trimmed()
     assert abs(said.duration_s - sneaky.duration_s) < 0.05
+
+
+def test_a_missing_espeak_is_a_one_line_error_with_the_install_hint(monkeypatch, tmp_path):
+    import pyttsx3.drivers
+    monkeypatch.delattr(pyttsx3.drivers, "_espeak", raising=False)
+    monkeypatch.setitem(sys.modules, "pyttsx3.drivers._espeak", None)  # as if libespeak-ng were absent
+    result = _run("export", "back-pain", "-o", str(tmp_path / "x.wav"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: espeak-ng cannot be used (")
+    assert result.stderr.endswith("; install it with: sudo apt-get install espeak-ng && pip install pyttsx3\n")

@@ -197,5 +197,8 @@ def _complete_wav(path: Path) -> bytes | None:
 def _engine_version() -> str:
     """Part of the cache key: another espeak-ng or pyttsx3 may speak the text differently."""
     from importlib.metadata import version
-    from pyttsx3.drivers import _espeak  # loads libespeak-ng (the adapter's import, lazily)
+    try:
+        from pyttsx3.drivers import _espeak  # loads libespeak-ng, or raises RuntimeError
+    except (ImportError, RuntimeError, OSError) as error:
+        raise EngineError(f"espeak-ng cannot be used ({error}); {INSTALL_HINT}") from None
     return f"{(_espeak.Info(None) or b'?').decode()}+pyttsx3-{version('pyttsx3')}"
