@@ -265,7 +265,7 @@ def test_an_unknown_extension_names_the_supported_ones(tmp_path):
 
 def test_a_bad_transcript_name_or_a_file_given_twice_is_refused(tmp_path):
     assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--transcript", tmp_path / "s.txt") == (
-        f"2 Error: --transcript: unknown subtitle format '.txt' in 's.txt'; use .srt or .vtt\n")
+        f"2 Error: --transcript: unknown subtitle format '.txt' in '{tmp_path / 's.txt'}'; use .srt or .vtt\n")
     assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--timeline", tmp_path / "s.wav") == (
         f"2 Error: --timeline: '{tmp_path / 's.wav'}' is also given to -o; give each its own file\n")
 

@@ -71,7 +71,7 @@ def check_destination(output: Path, transcript: Path | None = None,
     """
     fmt = audio_format(output)
     if transcript is not None:
-        transcript_format(Path(transcript).name)
+        transcript_format(transcript)
     named = [("-o", Path(output)), ("--transcript", transcript), ("--timeline", timeline_path)]
     named = [(option, Path(path)) for option, path in named if path is not None]
     seen: dict[Path, str] = {}
@@ -158,7 +158,7 @@ def export_session(session, output: Path, *, transcript: Path | None = None,
                 text = json.dumps(timeline.to_dict(), indent=1, ensure_ascii=False) + "\n"
                 files.new(Path(timeline_path)).write_text(text, encoding="utf-8")
             if transcript is not None:
-                text = transcript_text(timeline, transcript_format(Path(transcript).name))
+                text = transcript_text(timeline, transcript_format(transcript))
                 files.new(Path(transcript)).write_text(text, encoding="utf-8")
             with Progress(f"Writing {output.name}", progress, timeline.sample_rate) as bar:
                 chunks = bar.count(session.chunks(), timeline.total)

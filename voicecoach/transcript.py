@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+from pathlib import Path
 
 from .errors import InputError
 from .timeline import SPEECH, Timeline
@@ -20,12 +21,12 @@ TRANSCRIPT_FORMATS = (".srt", ".vtt")
 ARTIST, GENRE = "voicecoach", "Podcast"
 
 
-def transcript_format(name: str) -> str:
+def transcript_format(path: str | Path) -> str:
     """``.srt`` or ``.vtt`` from a file name, or an ``InputError`` naming both."""
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    suffix = Path(path).suffix.lower()
     if suffix not in TRANSCRIPT_FORMATS:
         raise InputError(f"--transcript: unknown subtitle format {suffix or '(no extension)'!r} in "
-                         f"{name!r}; use {' or '.join(TRANSCRIPT_FORMATS)}")
+                         f"{str(path)!r}; use {' or '.join(TRANSCRIPT_FORMATS)}")
     return suffix
 
 
