@@ -126,17 +126,18 @@ def test_a_file_written_late_is_still_read_whole(monkeypatch, espeak):
     """Trap: runAndWait() can return before the file is written. Make espeak's thread
     write it 0.3 s late: the adapter must wait for the whole file, not read half of it."""
     import time
+    import types
+    import wave
     import pyttsx3.drivers.espeak as driver
     expected = espeak.synthesize("Halfway.")
-    real_open = driver.wave.open
     delayed = []
 
     def late_open(*args, **kwargs):
         delayed.append(args[0])
         time.sleep(0.3)
-        return real_open(*args, **kwargs)
+        return wave.open(*args, **kwargs)
 
-    monkeypatch.setattr(driver.wave, "open", late_open)
+    monkeypatch.setattr(driver, "wave", types.SimpleNamespace(open=late_open))  # the driver's only
     late = espeak.synthesize("Halfway.")
     assert delayed and abs(len(late) - len(expected)) < 200 and len(late.trimmed()) > 0.3 * 22050
 
