@@ -194,8 +194,10 @@ def first_sound(bench: Bench, server) -> dict:
                                           PLAY_TIMEOUT_S, stop_at_sound=True)
             if run.first_loud is None:
                 raise bench_live.BenchError(f"play made no sound: {run.stderr.strip()[-300:]}")
-            times.append(run.seconds_to(run.first_loud) - LEAD_IN_S)
-        figures[f"{state}_s"] = round(float(np.median(times)), 3)
+            times.append(run.seconds_to(run.first_loud))
+        from_start = float(np.median(times))
+        figures[f"{state}_s"] = round(from_start - LEAD_IN_S, 3)
+        figures[f"{state}_from_start_s"] = round(from_start, 3)
     figures.update(lead_in_s=LEAD_IN_S, runs=runs)
     return figures
 

@@ -158,24 +158,47 @@ def sounding(timeline: Timeline) -> list:
 
 
 def measure_session(samples: np.ndarray, reference: np.ndarray, timeline: Timeline) -> dict:
-    """Onset errors of every cue and chime against the plan, holds, and overrun."""
-    size, window = snippet_samples(), round(TRACK_S * RATE)
+    """Onset errors of every cue and chime against the plan, holds, and overrun.
+
+    The plan says when each sound starts relative to the session; the recording adds one
+    constant (process start, lead-in, output latency). That constant is taken as the
+    median of (found - planned) over all sounds, so no single sound (not even the first)
+    sets the reference, and each error is a sound's deviation from it.
+    """
     events = sounding(timeline)
-    anchor = locate(samples, reference[events[0].start: events[0].start + size], 0, len(samples))
+    anchor = _find(samples, reference, events[0].start, None)
     if anchor is None:
         raise BenchError("the first cue was not found in the recording")
-    errors, missing, drift = [], 0, 0
+    found, missing, drift = [], 0, 0
     for event in events:
-        expected = anchor + event.start + drift
-        found = locate(samples, reference[event.start: event.start + size], expected - window, expected + window)
-        if found is None:
+        position = _find(samples, reference, event.start, anchor + event.start + drift)
+        if position is None:
             missing += 1
             continue
-        drift = found - anchor - event.start
-        errors.append(drift)
-    holds = _session_holds(samples, reference, timeline, anchor)
-    return {"onsets": error_stats(errors), "missing": missing, "holds": error_stats(holds),
+        drift = position - anchor - event.start
+        found.append((event, drift))
+    offset = int(np.median([drift for _, drift in found]))
+    errors = [(event, drift - offset) for event, drift in found]
+    return {"onsets": error_stats([error for _, error in errors]), "missing": missing,
+            "worst": _worst(errors, timeline), "holds": error_stats(_session_holds(samples, reference, timeline, anchor)),
             "overrun_pct": _session_overrun(samples, reference, events, anchor)}
+
+
+def _find(samples: np.ndarray, reference: np.ndarray, start: int, expected: int | None) -> int | None:
+    """Where the sound starting at reference sample ``start`` is in the recording: near
+    ``expected`` (within ``TRACK_S``), or anywhere when None."""
+    snippet = reference[start: start + snippet_samples()]
+    if expected is None:
+        return locate(samples, snippet, 0, len(samples))
+    window = round(TRACK_S * RATE)
+    return locate(samples, snippet, expected - window, expected + window)
+
+
+def _worst(errors: list, timeline: Timeline, count: int = 3) -> list[dict]:
+    """The sounds furthest from their planned time: when, what, and by how much."""
+    ranked = sorted(errors, key=lambda item: -abs(item[1]))[:count]
+    return [{"at_s": timeline.seconds(event.start), "what": event.text or event.sound,
+             "error_ms": round(error / RATE * 1000, 2)} for event, error in ranked]
 
 
 def _end_of(samples: np.ndarray, reference: np.ndarray, point: int, expected: int) -> int | None:

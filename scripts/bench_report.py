@@ -34,7 +34,8 @@ def targets(results: dict) -> dict:
 
 def table(results: dict) -> str:
     """The figures as a plain-text report."""
-    parts = [_header(results), _exports(results), _memory(results), _live(results), _targets(results)]
+    parts = [_header(results), _exports(results), _memory(results), _first_sound(results), _live(results),
+             _holds(results), _targets(results)]
     return "\n\n".join(parts)
 
 
@@ -76,14 +77,17 @@ def _memory(results: dict) -> str:
     return "\n".join(rows)
 
 
-def _live(results: dict) -> str:
+def _first_sound(results: dict) -> str:
     first = results["first_sound"]
+    return (f"Time to first sound of play, built-in routine, median of {first['runs']}: process start to "
+            f"the first sound at the server, minus the {first['lead_in_s']:g} s lead-in\n"
+            f"  cold cache {first['cold_s']:.3f} s ({first['cold_from_start_s']:.3f} s from process start), "
+            f"warm cache {first['warm_s']:.3f} s ({first['warm_from_start_s']:.3f} s)")
+
+
+def _live(results: dict) -> str:
     live = results["live"]
-    rows = [f"Time to first sound of play (process start to first sound at the server, minus the "
-            f"{first['lead_in_s']:g} s lead-in), median of {first['runs']}: cold cache {first['cold_s']:.3f} s, "
-            f"warm cache {first['warm_s']:.3f} s",
-            "",
-            f"Live timing: cue onsets in a recording against the plan, routine {results['routines']['live']} "
+    rows = [f"Live timing: cue onsets in a recording against the plan, routine {results['routines']['live']} "
             f"({_clock(live['ours']['planned_s'])} planned)",
             f"{'':<12} {'cues':>5} {'missing':>8} {'median':>10} {'p95':>10} {'max':>10} {'overrun':>9}"]
     for name, label in (("ours", "voicecoach"), ("naive", "naive")):
@@ -91,10 +95,17 @@ def _live(results: dict) -> str:
         onsets = figures["onsets"]
         rows.append(f"{label:<12} {onsets['count']:>5} {figures['missing']:>8} {_ms(onsets['median_ms'])} "
                     f"{_ms(onsets['p95_ms'])} {_ms(onsets['max_ms'])} {_pct(figures['overrun_pct'])}")
+    worst = ", ".join(f"{w['error_ms']:+.1f} ms at {w['at_s']:.1f} s" for w in live["ours"]["worst"])
+    rows.append(f"(voicecoach: error = deviation from the median plan-to-recording offset; worst: {worst})")
     rows.append(f"(naive: planned = its holds, rests and pauses, {_clock(live['naive']['planned_s'])}; "
                 "its speech is not in its plan)")
-    rows += ["", "Holds measured in the recording minus the written hold (routine "
-             f"{results['routines']['holds']})", f"{'':<22} {'holds':>5} {'median':>10} {'p95':>10} {'max':>10}"]
+    return "\n".join(rows)
+
+
+def _holds(results: dict) -> str:
+    live = results["live"]
+    rows = [f"Holds measured in the recording minus the written hold (routine {results['routines']['holds']})",
+            f"{'':<22} {'holds':>5} {'median':>10} {'p95':>10} {'max':>10}"]
     holds = [(f"voicecoach --rate {rate}", figures["holds"]) for rate, figures in results["rates"].items()]
     holds += [(f"voicecoach --rate {live['ours']['rate']}", live["ours"]["holds"]),
               (f"naive at {live['naive']['rate']}", live["naive"]["holds"])]

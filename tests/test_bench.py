@@ -47,7 +47,8 @@ def expected_keys() -> list[str]:
     keys += ["memory.growth_mb", "memory.peak_2h_mb"]
     keys += [f"baseline_mp3.{label}.{k}" for label in ("builtin", "2h")
              for k in ("speed_x", "wall_s", "lines", "ours_cold_ratio", "ours_warm_ratio")]
-    keys += ["first_sound.cold_s", "first_sound.warm_s", "first_sound.lead_in_s"]
+    keys += [f"first_sound.{k}" for k in ("cold_s", "warm_s", "cold_from_start_s", "warm_from_start_s", "lead_in_s")]
+    keys += ["live.ours.worst"]
     for player in ("ours", "naive"):
         keys += [f"live.{player}.{part}.{k}" for part in ("onsets", "holds") for k in STATS]
         keys += [f"live.{player}.{k}" for k in ("missing", "overrun_pct", "planned_s")]
@@ -152,16 +153,20 @@ def fake_session(synthesizer=None):
 def test_measure_session_finds_a_delay_to_the_sample():
     session = fake_session()
     reference = np.concatenate(list(session.chunks()))
-    hold = next(e for e in session.timeline.events if e.kind == HOLD)
-    cut, delay = hold.start + round(1.5 * SAMPLE_RATE), 220  # silence inside the first hold
+    hold = [e for e in session.timeline.events if e.kind == HOLD][-1]
+    cut, delay = hold.start + round(1.5 * SAMPLE_RATE), 220  # silence inside the last hold
     recording = np.concatenate([np.zeros(3_000, np.int16), reference[:cut], np.zeros(delay, np.int16),
                                 reference[cut:], np.zeros(5_000, np.int16)])
     figures = bench_live.measure_session(recording, reference, session.timeline)
     sounds = [e for e in session.timeline.events if e.kind in (SPEECH, CHIME)]
     assert figures["missing"] == 0
+    late = [e for e in sounds if e.start >= cut]
+    assert 0 < len(late) < len(sounds) / 2  # so the plan-to-recording offset stays that of the early ones
     assert figures["onsets"] == bench_live.error_stats([delay if e.start >= cut else 0 for e in sounds])
     assert figures["onsets"]["max_ms"] == round(delay / SAMPLE_RATE * 1000, 2)
-    assert figures["holds"] == bench_live.error_stats([delay, 0])
+    assert figures["worst"][0] == {"at_s": session.timeline.seconds(late[0].start),
+                                   "what": late[0].text or late[0].sound, "error_ms": 9.98}
+    assert figures["holds"] == bench_live.error_stats([0, delay])
     planned = max(e.end for e in sounds) - sounds[0].start
     assert figures["overrun_pct"] == round(100 * delay / planned, 3)
 
