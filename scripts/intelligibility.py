@@ -35,6 +35,9 @@ from voicecoach.audio import SILENCE_THRESHOLD, Audio
 
 RECOGNIZER_RATE = 16_000  # the rate pocketsphinx's English acoustic model was trained at
 MIN_SILENCE_S = 0.3  # a quieter stretch this long separates two utterances
+# Silence added around each utterance: the recognizer needs some before and after a word to
+# place its ends (a lone "Two" with none is heard as "to"), and a caller's trimmed cue has none.
+PAD_S = 0.3
 FRAME_S = 0.01
 _FILLERS = re.compile(r"^(<.*>|\[.*\])$")  # <s>, <sil>, [NOISE]: not words
 
@@ -113,9 +116,9 @@ def speech_segments(audio: Audio, min_silence_s: float = MIN_SILENCE_S) -> list[
     breaks = np.flatnonzero(np.diff(loud) > gap)
     starts = np.concatenate([[loud[0]], loud[breaks + 1]])
     ends = np.concatenate([loud[breaks], [loud[-1]]]) + 1
-    pad = round(0.1 / FRAME_S)  # a little silence either side helps the recognizer's endpoints
-    return [Audio(audio.samples[max(0, s - pad) * frame: min(count, e + pad) * frame], audio.sample_rate)
-            for s, e in zip(starts, ends)]
+    margin = round(0.1 / FRAME_S)  # keep soft onsets and word endings below the threshold
+    return [Audio(audio.samples[max(0, s - margin) * frame: min(count, e + margin) * frame],
+                  audio.sample_rate) for s, e in zip(starts, ends)]
 
 
 def to_recognizer_rate(audio: Audio) -> np.ndarray:
@@ -142,7 +145,9 @@ class Recognizer:
         words = []
         for segment in speech_segments(audio):
             self.decoder.start_utt()
-            self.decoder.process_raw(to_recognizer_rate(segment).tobytes(), full_utt=True)
+            pad = np.zeros(round(PAD_S * RECOGNIZER_RATE), np.int16)
+            pcm = np.concatenate([pad, to_recognizer_rate(segment), pad])
+            self.decoder.process_raw(pcm.tobytes(), full_utt=True)
             self.decoder.end_utt()
             hypothesis = self.decoder.hyp()
             if hypothesis is not None:
