@@ -255,6 +255,7 @@ def run(quick: bool) -> dict:
         results["first_sound"] = live.pop("first_sound")
         results["live"] = {"ours": live.pop("ours"), "naive": live.pop("naive")}
         results["rates"] = {str(rate): live[f"rate_{rate}"] for rate in RATES}
+    results["machine"]["load_average_end"] = round(os.getloadavg()[0], 2)
     results["targets"] = bench_report.targets(results)
     return results
 

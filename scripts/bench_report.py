@@ -44,7 +44,7 @@ def _header(results: dict) -> str:
     mode = "QUICK (tiny stand-in routines: the figures mean nothing)" if results["mode"] == "quick" else "full"
     return (f"voicecoach benchmark, {mode}\n"
             f"machine: {m['nproc']} x {m['cpu']}, Python {m['python']}, {m['espeak']}, "
-            f"load average {m['load_average']} at start")
+            f"load average {m['load_average']} at start, {m['load_average_end']} at the end")
 
 
 def _exports(results: dict) -> str:

@@ -40,7 +40,7 @@ TARGETS = ("wav_cold_builtin", "wav_warm_builtin", "mp3_vs_pydub_builtin", "wav_
 
 def expected_keys() -> list[str]:
     """Every figure the issue asks for, as dotted paths into the JSON."""
-    keys = [f"machine.{k}" for k in ("nproc", "cpu", "python", "load_average")]
+    keys = [f"machine.{k}" for k in ("nproc", "cpu", "python", "load_average", "load_average_end")]
     keys += [f"export.{label}.{fmt}.{state}.{k}" for label in ("builtin", "2h") for fmt in ("wav", "mp3")
              for state in ("cold", "warm") for k in RUN_KEYS]
     keys += [f"memory.{label}.{k}" for label in ("10min", "30min", "2h") for k in ("wav_mb", "mp3_mb", "audio_s")]
