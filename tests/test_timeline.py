@@ -273,3 +273,13 @@ def test_with_a_fast_voice_every_count_word_is_spoken(routine):
         expected = ["Halfway."] if seconds >= 20 else []
         expected += [word for n, word in ((3, "Three"), (2, "Two"), (1, "One")) if n <= seconds]
         assert [e.text for e in marks.get(index, [])] == (expected if counted else [])
+
+
+def test_exercise_names_with_braces_are_spoken_as_written():
+    # Names reach the rest announcements; they must never be treated as format strings.
+    braced = Exercise(name="Stretch {0} and {hug}", steps=(Step("Reach up.", hold_s=2.0),),
+                      sets=2, rest_between_sets_s=5.0)
+    routine = Routine(title="Braces", exercises=(Exercise("Tilt", (Step("Tilt."),)), braced), rest_s=5.0)
+    texts = plan(routine).spoken_texts()
+    assert "Well done. Rest for 5 seconds. Up next: Stretch {0} and {hug}." in texts
+    assert "Next exercise: Stretch {0} and {hug}. 2 sets of 1 repetition." in texts

@@ -228,7 +228,8 @@ def _exercise(plan: _Planner, exercise: Exercise) -> None:
             for rep in range(1, exercise.reps + 1):
                 _rep(plan, exercise, rep, side)
         if set_number < exercise.sets and exercise.rest_between_sets_s:
-            _rest(plan, exercise.rest_between_sets_s, name, "Rest for {}.")
+            seconds = exercise.rest_between_sets_s
+            _rest(plan, seconds, name, f"Rest for {format_duration(seconds)}.")
             plan.chime("next", name)
 
 
@@ -259,14 +260,16 @@ def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) ->
         plan.say(step.release.format(side=side), name)
 
 
-def _rest(plan: _Planner, seconds: float, exercise: str | None, phrase: str) -> None:
-    plan.say(phrase.format(format_duration(seconds)), exercise)
+def _rest(plan: _Planner, seconds: float, exercise: str | None, announcement: str) -> None:
+    # The announcement is finished text: exercise names may hold literal braces.
+    plan.say(announcement, exercise)
     plan.timed(REST, seconds, exercise, count=True)
 
 
 def _between_exercises(plan: _Planner, routine: Routine, following: Exercise) -> None:
     if routine.rest_s:
-        _rest(plan, routine.rest_s, None, "Well done. Rest for {}. Up next: " + following.name + ".")
+        rest = format_duration(routine.rest_s)
+        _rest(plan, routine.rest_s, None, f"Well done. Rest for {rest}. Up next: {following.name}.")
         plan.chime("next", None)
 
 
