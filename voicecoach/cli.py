@@ -176,9 +176,10 @@ def play(routine, engine, voice, rate, lead_in, resume):
         voicecoach play back-pain
         voicecoach play back-pain --rate 120 --resume
     """
-    from .player import play_session
-    session = _prepare(routine, engine, voice, rate)
-    play_session(session, routine=routine, lead_in_s=lead_in, resume=resume)
+    from .player import play_routine
+    status = play_routine(routine, engine=engine, voice=voice, rate=rate, lead_in_s=lead_in, resume=resume)
+    if status:
+        sys.exit(status)
 
 
 def main() -> None:

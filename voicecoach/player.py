@@ -1,0 +1,353 @@
+"""Live playback: the session's rendered stream, played on the sound device, on time.
+
+The renderer's stream is cut at silences into segments (``playplan.segments``). Each one
+is started with its own ``play`` call at its planned instant, counted on one monotonic
+clock from one anchor (a timeline position and the instant it is due). So the small,
+random delay of opening a sound stream never adds up: every cue starts within a few
+milliseconds of its plan, however long the session; a constant output latency just
+shifts everything. Segments hold their silent tails too, so a stream is always open
+and what is heard is the renderer's output, sample for sample.
+
+Start-up: the quiet lead-in starts playing first (it also proves there is a sound
+device), and the speech is prepared while it plays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shlex
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+from .errors import AudioDeviceError, EngineError
+from .keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated
+from .places import Places
+from .playplan import Guide, segments
+
+COUNT_IN = "Get ready. Three, two, one."
+AFTER_COUNT_IN_S = 0.5     # silence between the count-in and the cue it leads into
+AFTER_SKIP_S = 0.3         # lets the stopped stream's last buffered ~0.1 s play out first
+LEAD_IN_MARGIN_S = 5.0     # the lead-in stream keeps playing silence if preparing runs late
+TICK_S = 0.1               # screen, keys and device checks, between segment starts
+SPIN_S = 0.002             # the last moments before a start are waited for by spinning
+TAIL_S = 0.3               # after the last sound, before saying the session is complete
+EARLY_END_S = 0.5          # a stream ending this much before its audio did: the server died
+FINISHED, QUIT_PRESSED = "finished", "quit"
+
+
+class Player:
+    """Plays one prepared session from a position, obeying keys, until done or stopped."""
+
+    def __init__(self, session, device, keys, screen, places: Places | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.session, self.device, self.keys, self.screen = session, device, keys, screen
+        self.places, self.clock = places, clock
+        self.timeline = session.timeline
+        self.rate = session.sample_rate
+        self.guide = Guide(self.timeline)
+        self.playing: list[tuple[object, float]] = []  # (playback, instant its audio ends)
+        self.plan: list[tuple[int, int]] = []
+        self.next = 0
+        self.anchor = (0, 0.0)  # (timeline position, monotonic instant it is heard)
+        self.saved_chapter: int | None = None
+        self._ready: tuple[int, np.ndarray] | None = None
+        self.started: list[tuple[float, int]] = []  # (instant, position) of every segment started
+
+    # -- timing ------------------------------------------------------------------------
+
+    def due(self, position: int) -> float:
+        origin, instant = self.anchor
+        return instant + (position - origin) / self.rate
+
+    def position(self) -> int:
+        """The timeline position being played now (the anchor's, before it is reached)."""
+        origin, instant = self.anchor
+        elapsed = max(0.0, self.clock() - instant)
+        return min(self.timeline.total, origin + int(elapsed * self.rate))
+
+    def go(self, start: int, due: float) -> None:
+        """Play from timeline position ``start``, heard at instant ``due``."""
+        self.plan = segments(self.timeline, start)
+        self.next = 0
+        self.anchor = (start, due)
+        self._ready = None
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, start: int, due: float) -> str:
+        """Play from ``start`` (heard at ``due``) to the end: ``FINISHED`` or ``QUIT_PRESSED``."""
+        self.go(start, due)
+        while True:
+            if self.next < len(self.plan):
+                command = self.wait_until(self.due(self.plan[self.next][0]))
+            else:
+                command = self.wait_until(self.due(self.timeline.total) + TAIL_S)
+                if command is None:
+                    self.forget_place()
+                    return FINISHED
+            if command is None:
+                self.start_segment()
+            elif self.obey(command) == QUIT_PRESSED:
+                return QUIT_PRESSED
+
+    def wait_until(self, instant: float) -> str | None:
+        """Wait for ``instant`` while showing the status; a key pressed first is returned."""
+        while True:
+            left = instant - self.clock()
+            if left <= 0:
+                return None
+            if left <= SPIN_S:
+                continue  # sleeping this close could overshoot by more than the wait itself
+            self.check_device()
+            self.screen.show(self.status())
+            command = self.keys.wait(min(TICK_S, left - SPIN_S))
+            if command is not None:
+                return command
+
+    def status(self):
+        """What the screen shows now: "Get ready" until the anchor (lead-in, count-in)."""
+        status = self.guide.status(self.position())
+        if self.clock() < self.anchor[1]:
+            return dataclasses.replace(status, step="ready", seconds_left=None)
+        return status
+
+    def start_segment(self) -> None:
+        begin, end = self.plan[self.next]
+        samples = self.audio(self.next)
+        instant = self.clock()
+        self.playing = [(p, t) for p, t in self.playing if t > instant - 1.0]
+        self.playing.append((self.play(samples), self.due(end)))
+        self.started.append((instant, begin))
+        self.next += 1
+        self.keep_place(self.guide.place_chapter(begin))
+        if self.next < len(self.plan):
+            self._ready = (self.next, self.audio(self.next))  # render ahead, off the clock
+
+    def audio(self, index: int) -> np.ndarray:
+        if self._ready is not None and self._ready[0] == index:
+            return self._ready[1]
+        begin, end = self.plan[index]
+        return np.concatenate(list(self.session.chunks(begin, end)))
+
+    def play(self, samples: np.ndarray):
+        try:
+            return self.device.play(samples, self.rate)
+        except AudioDeviceError as error:
+            raise AudioDeviceError(f"the audio server stopped during the session ({error})") from None
+
+    def stop_sound(self) -> None:
+        for playback, _ in self.playing:
+            playback.stop()
+        self.playing = []
+
+    def check_device(self) -> None:
+        """A stream that ends well before its audio did means the audio server went away."""
+        now = self.clock()
+        for playback, ends in self.playing:
+            if now < ends - EARLY_END_S and not playback.is_playing():
+                self.playing = []
+                raise AudioDeviceError("the audio server stopped during the session")
+
+    # -- keys --------------------------------------------------------------------------
+
+    def obey(self, command: str) -> str | None:
+        position = self.position()
+        if command == QUIT:
+            self.stop_sound()
+            return QUIT_PRESSED
+        if command == PAUSE:
+            return self.pause(position)
+        self.stop_sound()
+        self.go(self.target(command, position), self.clock() + AFTER_SKIP_S)
+        return None
+
+    def target(self, command: str, position: int) -> int:
+        chapter = self.guide.chapter_at(position)
+        if command == NEXT:
+            return self.guide.chapter_start(chapter + 1) if chapter + 1 < len(self.timeline.chapters) \
+                else self.timeline.total
+        if command == PREVIOUS:
+            return self.guide.chapter_start(chapter - 1)
+        if command == REPEAT:
+            return self.guide.last_instruction_start(position)
+        return position
+
+    def pause(self, position: int) -> str | None:
+        """Silence until a key: space goes on, n/p/r go on from there; each after a
+        spoken count-in. A cue that was cut off is said again from its start."""
+        self.stop_sound()
+        resume_at = self.guide.resume_point(position)
+        self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
+        self.keep_place(self.guide.place_chapter(resume_at))
+        status = self.guide.status(resume_at)
+        command = None
+        while command is None:
+            self.screen.show(status, paused=True)
+            command = self.keys.wait(TICK_S)
+        if command == QUIT:
+            return QUIT_PRESSED
+        if command != PAUSE:
+            resume_at = self.target(command, resume_at)
+        self.count_in(resume_at)
+        return None
+
+    def count_in(self, resume_at: int) -> None:
+        """"Get ready. Three, two, one." in the session's voice, then the timeline again."""
+        spoken = self.session.voice.audio(COUNT_IN)  # cached after its first use
+        now = self.clock()
+        self.playing.append((self.play(spoken.samples), now + len(spoken) / self.rate))
+        self.go(resume_at, now + len(spoken) / self.rate + AFTER_COUNT_IN_S)
+
+    # -- the place kept for --resume ---------------------------------------------------
+
+    def keep_place(self, chapter: int) -> None:
+        if self.places is None or chapter == self.saved_chapter:
+            return
+        try:
+            self.places.save(chapter, self.timeline.chapters[chapter].title)
+            self.saved_chapter = chapter
+        except OSError:
+            pass  # a place that cannot be saved must not stop the session itself
+
+    def keep_current_place(self) -> str:
+        """Save where the session is now; returns that chapter's title."""
+        chapter = self.guide.place_chapter(self.position())
+        self.keep_place(chapter)
+        return self.timeline.chapters[chapter].title
+
+    def forget_place(self) -> None:
+        if self.places is not None:
+            try:
+                self.places.clear()
+            except OSError:
+                pass
+
+
+# -- the command -------------------------------------------------------------------------
+
+def play_routine(routine: str, *, engine: str = "espeak", voice: str | None = None,
+                 rate: int | None = None, lead_in_s: float = 1.0, resume: bool = False,
+                 synthesizer=None, device=None, stdin=None, stdout=None,
+                 clock: Callable[[], float] = time.monotonic) -> int:
+    """``voicecoach play``. Returns the exit status: 0 when done or stopped with q, 130
+    for Ctrl-C, 128 + the signal for SIGTERM and SIGHUP. Failures raise ``VoicecoachError``
+    (the place reached is kept for ``--resume`` first)."""
+    stdout = stdout or sys.stdout
+    try:
+        with StopSignals():
+            return _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer,
+                                 device, stdin, stdout, clock)
+    except Terminated as signal:  # before the session started: nothing to keep
+        return 128 + signal.signum
+
+
+def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, device,
+                  stdin, stdout, clock) -> int:
+    from .routine import load_routine
+    from .speech.engines import make_synthesizer
+    loaded = load_routine(routine)
+    synth = synthesizer or make_synthesizer(engine, voice=voice, rate=rate)
+    device = device or _open_device()
+    lead_in, heard_at = _start_lead_in(device, routine, lead_in_s, synth.sample_rate, clock)
+    with Keys(stdin) as keys:
+        screen = _screen(loaded.title, keys, stdout)
+        try:
+            if _isatty(stdout):
+                screen.note(f"{loaded.title}: getting ready...")
+            session = _prepare(loaded, synth)
+            places = Places(routine)
+            start = _start_position(session, places, routine, resume, screen)
+        except BaseException:
+            lead_in.stop()
+            screen.close()
+            raise
+        player = Player(session, device, keys, screen, places, clock)
+        player.playing.append((lead_in, heard_at + LEAD_IN_MARGIN_S))
+        return _run(player, routine, start, max(heard_at, clock()), stdout)
+
+
+def _open_device():
+    from .device import SimpleaudioDevice
+    return SimpleaudioDevice()
+
+
+def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> tuple[object, float]:
+    """Start the quiet lead-in (silence, so wireless headphones wake up before the first
+    word); returns it and the instant it ends. It also proves there is a sound device,
+    before any time goes into speech."""
+    try:
+        playback = device.play(np.zeros(round((lead_in_s + LEAD_IN_MARGIN_S) * rate), np.int16), rate)
+    except AudioDeviceError as error:
+        raise AudioDeviceError(f"no sound device could be opened ({error}); to listen without one, "
+                               f"export the session: voicecoach export {shlex.quote(routine)} "
+                               "-o session.mp3") from None
+    return playback, clock() + lead_in_s
+
+
+def _prepare(routine, synthesizer):
+    from .session import prepare
+    return prepare(routine, synthesizer=synthesizer)
+
+
+def _start_position(session, places: Places, routine: str, resume: bool, screen) -> int:
+    """0, or with ``resume`` the start of the exercise where the last session stopped."""
+    if not resume:
+        return 0
+    chapter = places.find(session.timeline)
+    if chapter is None:
+        screen.note(f"No saved place for {routine}; starting from the beginning.")
+        return 0
+    screen.note(f"Resuming at {session.timeline.chapters[chapter].title}.")
+    return session.timeline.chapters[chapter].start
+
+
+def _screen(title: str, keys: Keys, stdout):
+    from .screen import LineScreen, TerminalScreen
+    if _isatty(stdout):
+        return TerminalScreen(title, keys.interactive, stdout)
+    return LineScreen(title, stdout)
+
+
+def _run(player: Player, routine: str, start: int, due: float, stdout) -> int:
+    again = f"voicecoach play {shlex.quote(routine)} --resume"
+    try:
+        outcome, code = player.run(start, due), 0
+    except KeyboardInterrupt:
+        outcome, code = QUIT_PRESSED, 130
+    except Terminated as signal:
+        outcome, code = QUIT_PRESSED, 128 + signal.signum
+    except (AudioDeviceError, EngineError) as error:
+        player.keep_current_place()
+        raise type(error)(f"{error}; your place is kept: {again}") from None
+    finally:
+        _close(player)
+    if outcome == FINISHED:
+        _say(stdout, f"Session complete: {player.timeline.title}.")
+    else:
+        title = player.keep_current_place()
+        _say(stdout, f"Stopped at {title}. To continue from there: {again}")
+    return code
+
+
+def _say(stdout, line: str) -> None:
+    try:
+        stdout.write(line + "\n")
+        stdout.flush()
+    except OSError:
+        pass  # the terminal is gone (SIGHUP): the place is kept all the same
+
+
+def _close(player: Player) -> None:
+    player.stop_sound()
+    player.screen.close()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,191 @@
+"""What the session shows: large and calm on a terminal, plain short lines otherwise.
+
+Someone on the floor glances up at it: the exercise, what to do now (listen, hold,
+rest), the seconds left in big digits, and how far through the session they are.
+``frame`` is pure (status in, lines out) so its layout is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import textwrap
+import threading
+
+from .playplan import Status
+
+# 3x5 pixel digits; each pixel is drawn two characters wide so the digits look square.
+_FONT = {
+    "0": ("###", "# #", "# #", "# #", "###"), "1": (" # ", "## ", " # ", " # ", "###"),
+    "2": ("###", "  #", "###", "#  ", "###"), "3": ("###", "  #", "###", "  #", "###"),
+    "4": ("# #", "# #", "###", "  #", "  #"), "5": ("###", "#  ", "###", "  #", "###"),
+    "6": ("###", "#  ", "###", "# #", "###"), "7": ("###", "  #", "  #", "  #", "  #"),
+    "8": ("###", "# #", "###", "# #", "###"), "9": ("###", "# #", "###", "  #", "###"),
+    ":": (" ", "#", " ", "#", " "),
+}
+LABELS = {"say": "Listen", "hold": "Hold", "rest": "Rest", "ready": "Get ready", "": ""}
+BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def clock(seconds: float) -> str:
+    """``m:ss`` (whole seconds, rounded down)."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def countdown(seconds: float) -> str:
+    """Seconds left as shown: rounded up, so "1" is on screen during the last second."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    return str(whole) if whole < 60 else f"{whole // 60}:{whole % 60:02d}"
+
+
+def big(text: str) -> list[str]:
+    """``text`` (digits and colons) as five rows of block characters."""
+    rows = []
+    for row in range(5):
+        glyphs = [_FONT[char][row] for char in text if char in _FONT]
+        rows.append("  ".join(g.replace("#", "██").replace(" ", "  ") for g in glyphs))
+    return rows
+
+
+def progress_bar(fraction: float, width: int) -> str:
+    filled = round(min(max(fraction, 0.0), 1.0) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def where(status: Status) -> str:
+    if status.exercise_number is None:
+        return status.chapter
+    return f"Exercise {status.exercise_number} of {status.exercise_count}"
+
+
+def frame(title: str, status: Status, width: int, paused: bool = False,
+          keys: bool = True) -> list[tuple[str, str]]:
+    """The screen as ``(style, text)`` lines, each text already centred in ``width``."""
+    lines = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
+    label = "Paused" if paused else LABELS.get(status.step, "")
+    lines.append((BOLD, label))
+    if status.seconds_left is not None and not paused:
+        lines += [("", "")] + [(BOLD, row) for row in big(countdown(status.seconds_left))]
+    lines.append(("", ""))
+    wrap = max(20, min(width - 4, 72))
+    text_style = "" if status.step == "say" and not paused else DIM
+    lines += [(text_style, row) for row in textwrap.wrap(status.text, wrap)[:4]]
+    lines.append(("", ""))
+    bar = progress_bar(status.elapsed_s / status.total_s if status.total_s else 1.0, min(40, width - 20))
+    lines.append(("", f"{bar}  {clock(status.elapsed_s)} / {clock(status.total_s)}"))
+    if paused:
+        lines += [("", ""), ("", "press space to continue, q to stop")]
+    elif keys:
+        lines += [("", ""), (DIM, "space pause · n next · p previous · r repeat · q stop")]
+    return [(style, text.center(width).rstrip()) for style, text in lines]
+
+
+class TerminalScreen:
+    """Redraws the whole screen in the terminal's alternate buffer when it changes."""
+
+    def __init__(self, title: str, keys: bool, stream=None):
+        self.title, self.keys = title, keys
+        self.stream = stream or sys.stdout
+        self._last: list | None = None
+        _write(self.stream, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J")  # alternate screen, no cursor
+        self._frames = _FrameWriter(self.stream)
+
+    def show(self, status: Status, paused: bool = False) -> None:
+        size = shutil.get_terminal_size((80, 24))
+        lines = frame(self.title, status, size.columns, paused, self.keys)
+        if lines == self._last:
+            return
+        self._last = lines
+        top = "\x1b[K\r\n" * max(0, (size.lines - len(lines)) // 3)  # a little above the middle
+        body = "".join(f"{style}{text}{RESET if style else ''}\x1b[K\r\n" for style, text in lines)
+        self._frames.put(f"\x1b[H{top}{body}\x1b[J")  # overwritten in place: no flicker
+
+    def note(self, text: str) -> None:
+        """A message in place of the status (e.g. while speech is being prepared)."""
+        self._last = None
+        self._frames.put(f"\x1b[H\x1b[2J\r\n  {text}\r\n")
+
+    def close(self) -> None:
+        if self._frames.close():
+            _write(self.stream, "\x1b[?25h\x1b[?1049l")  # cursor back, normal screen back
+
+
+class _FrameWriter:
+    """Writes frames on a thread of its own, so a terminal that stops reading (Ctrl-S,
+    an unread pty) holds up the picture, never the sound. A frame not yet written is
+    replaced by the next one: each frame redraws everything."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self._pending: str | None = None
+        self._closing = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="voicecoach-screen", daemon=True)
+        self._thread.start()
+
+    def put(self, text: str) -> None:
+        with self._changed:
+            self._pending = text
+            self._changed.notify()
+
+    def close(self, timeout_s: float = 1.0) -> bool:
+        """Write what is pending and stop; False if already closed."""
+        with self._changed:
+            if self._closing:
+                return False
+            self._closing = True
+            self._changed.notify()
+        self._thread.join(timeout_s)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while self._pending is None and not self._closing:
+                    self._changed.wait()
+                text, self._pending = self._pending, None
+            if text is None:
+                return
+            _write(self.stream, text)
+
+
+def _write(stream, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass  # the terminal went away (SIGHUP follows): the session stops on that
+
+
+class LineScreen:
+    """Without a terminal: one short line each time the step changes."""
+
+    def __init__(self, title: str, stream=None):
+        self.title = title
+        self.stream = stream or sys.stdout
+        self._last: tuple | None = None
+
+    def show(self, status: Status, paused: bool = False) -> None:
+        key = (status.chapter, status.step, status.text if status.step == "say" else "", paused)
+        if key == self._last or (status.step in ("", "ready") and not paused):
+            return
+        self._last = key
+        self.stream.write(f"{clock(status.elapsed_s):>5}  {status.chapter}: {self._what(status, paused)}\n")
+        self.stream.flush()
+
+    @staticmethod
+    def _what(status: Status, paused: bool) -> str:
+        if paused:
+            return "paused"
+        if status.seconds_left is not None:
+            return f"{status.step} {countdown(status.seconds_left)} s"
+        return textwrap.shorten(status.text, 64, placeholder=" ...")
+
+    def note(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        pass
