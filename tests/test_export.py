@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import export
+from voicecoach import export, mp3
 from voicecoach.audio import SILENCE_THRESHOLD
 from voicecoach.cli import cli
 from voicecoach.errors import ExportError, InputError
@@ -192,6 +192,33 @@ def test_ogg_opus_holds_the_session_with_tags_and_chapters(session, exported, su
     tags = {**probe["format"].get("tags", {}), **probe["streams"][0].get("tags", {})}
     assert (tags["title"], tags["artist"]) == ("Test & routine", "voicecoach")
     assert [c["tags"]["title"] for c in probe["chapters"]] == [c.title for c in session.timeline.chapters]
+    starts = [float(c["start_time"]) for c in probe["chapters"]]
+    assert starts == pytest.approx([c.start / 22050 for c in session.timeline.chapters], abs=0.002)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("suffix", [".ogg", ".opus", ".m4a"])
+def test_chapters_starting_late_in_a_second_are_not_rounded_up(tmp_path, suffix):
+    """ffmpeg 5.1 rounds Ogg chapter seconds up (1.6 s became 2 s): starts at .5 s and
+    later in a second must come out where the timeline has them."""
+    from voicecoach.timeline import Chapter, Timeline
+    starts = [0, 35280, 59535, 77175]  # 0, 1.6, 2.7, 3.5 s
+    timeline = Timeline("t", 22050, (), tuple(Chapter(f"c{i}", s) for i, s in enumerate(starts)), 88200)
+    out = tmp_path / f"t{suffix}"
+    export.write_with_ffmpeg(out, [np.zeros(88200, np.int16)], timeline, suffix[1:], tmp_path / "ch.txt")
+    probe = _ffprobe(out)
+    assert [c["tags"]["title"] for c in probe["chapters"]] == ["c0", "c1", "c2", "c3"]
+    assert [float(c["start_time"]) for c in probe["chapters"]] == pytest.approx([0, 1.6, 2.7, 3.5], abs=0.002)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name", ["a:b.ogg", "a:b.opus", "a:b.m4a"])
+def test_a_name_with_a_colon_is_a_file_not_a_protocol(fake_session, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)  # relative, as typed: ffmpeg would read 'a:' or '.a:' as a protocol
+    export.export_session(fake_session, Path(name))
+    duration = float(_ffprobe(tmp_path / name)["format"]["duration"])
+    assert duration == pytest.approx(fake_session.timeline.total_s, abs=0.05)
+    assert _no_leftovers(tmp_path) == []
 
 
 # -- transcript and timeline -----------------------------------------------------------------
@@ -266,8 +293,47 @@ def test_an_unknown_extension_names_the_supported_ones(tmp_path):
 def test_a_bad_transcript_name_or_a_file_given_twice_is_refused(tmp_path):
     assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--transcript", tmp_path / "s.txt") == (
         f"2 Error: --transcript: unknown subtitle format '.txt' in '{tmp_path / 's.txt'}'; use .srt or .vtt\n")
-    assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--timeline", tmp_path / "s.wav") == (
-        f"2 Error: --timeline: '{tmp_path / 's.wav'}' is also given to -o; give each its own file\n")
+    (tmp_path / "s.json").symlink_to(tmp_path / "s.wav")  # names differ, the file is one
+    assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--timeline", tmp_path / "s.json") == (
+        f"2 Error: --timeline: '{tmp_path / 's.json'}' is also given to -o; give each its own file\n")
+
+
+def test_a_timeline_name_must_end_in_json(tmp_path):
+    assert _refused(tmp_path, "-o", tmp_path / "s.wav", "--timeline", tmp_path / "s.yaml") == (
+        f"2 Error: --timeline: the timeline is JSON, so its name must end in .json; got '{tmp_path / 's.yaml'}'\n")
+
+
+def _sounding_routine(folder: Path, name: str = "r.yaml") -> Path:
+    from voicecoach.audio import Audio
+    (folder / "bell.wav").write_bytes(Audio.tone(1200, 0.25, volume=0.3).to_wav_bytes())
+    routine = folder / name
+    routine.write_text("title: Own bell\nsounds:\n  start: bell.wav\n" + ROUTINE.split("\n", 1)[1])
+    return routine
+
+
+@pytest.mark.parametrize("option, routine_name, target, what", [
+    ("--timeline", "r.json", "r.json", "the routine being exported"),  # JSON is YAML too
+    ("--transcript", "r.srt", "r.srt", "the routine being exported"),
+    ("-o", "r.yaml", "bell.wav", "the routine's sound file sounds.start"),
+])
+def test_no_output_may_replace_the_routine_or_its_sounds(tmp_path, monkeypatch, option, routine_name,
+                                                          target, what):
+    """An output that is the routine's own file or one of its chimes would be overwritten
+    by the export: refused before synthesis, however the path is spelled."""
+    monkeypatch.chdir(tmp_path)
+    routine = _sounding_routine(tmp_path, routine_name)
+    (tmp_path / "sub").mkdir()
+    spelled = f"sub/../{target}"
+    args = {"-o": "s.wav", option: spelled}
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = run("export", routine.name, *[a for item in args.items() for a in item])
+    assert (result.exit_code, result.stderr) == (2, f"Error: {option}: '{spelled}' is {what}; give another name\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_built_in_routine_has_no_file_to_protect(tmp_path):
+    export.check_destination(tmp_path / "back-pain.wav", tmp_path / "back-pain.srt",
+                             tmp_path / "back-pain.json", routine="back-pain")
 
 
 def test_an_unwritable_destination_is_refused_before_synthesis(tmp_path):
@@ -276,8 +342,9 @@ def test_an_unwritable_destination_is_refused_before_synthesis(tmp_path):
     with pytest.raises(InputError, match=r"^-o: '.*' is a folder; give a file name inside it$"):
         (tmp_path / "folder.mp3").mkdir()
         export.check_destination(tmp_path / "folder.mp3", None, None)  # (click refuses it even earlier)
-    with pytest.raises(InputError, match=r"^--timeline: '/dev/null' exists and is not a regular file; give another name$"):
-        export.check_destination(tmp_path / "s.wav", None, Path("/dev/null"))  # never replace a device
+    (tmp_path / "null.json").symlink_to("/dev/null")
+    with pytest.raises(InputError, match=r"^--timeline: '.*null.json' exists and is not a regular file; give another name$"):
+        export.check_destination(tmp_path / "s.wav", None, tmp_path / "null.json")  # never replace a device
     # /sys refuses new files even to root (a chmod'ed folder would not stop root)
     assert re.fullmatch(r"2 Error: -o: cannot write in '/sys': (Permission denied|Read-only file system)\n",
                         _refused(tmp_path, "-o", "/sys/s.wav"))
@@ -410,13 +477,81 @@ def test_a_signal_mid_export_leaves_no_file_and_the_old_one_untouched(tmp_path, 
     process, out, partial = _start_long_export(tmp_path, suffix)
     process.send_signal(signum)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130 and err.decode().endswith("Stopped.\n"), err
+    expected = (143, "Stopped by SIGTERM.\n") if signum == signal.SIGTERM else (130, "Stopped.\n")
+    assert (process.returncode, err.decode()[-len(expected[1]):]) == expected, err
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
     if hasattr(process, "encoder"):  # the encoder was stopped too, not left running
         assert _ffmpeg_child(process.pid) is None
         with pytest.raises(ProcessLookupError):
             os.kill(process.encoder, 0)
+
+
+def test_a_signal_while_renaming_waits_until_every_file_is_in_place(fake_session, tmp_path, monkeypatch):
+    """The audio is renamed last, and a signal arriving between renames (SIGTERM at the
+    first, Ctrl-C at the second) stops the export only once every file is in place."""
+    real_replace, renamed = os.replace, []
+
+    def replace(source, destination):
+        if len(renamed) < 2:
+            os.kill(os.getpid(), (signal.SIGTERM, signal.SIGINT)[len(renamed)])
+            time.sleep(0.05)  # Python runs a handler between two bytecodes: here, unless held
+        renamed.append(Path(destination).name)
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(export.Terminated) as stopped:
+        export.export_session(fake_session, tmp_path / "s.wav", transcript=tmp_path / "s.srt",
+                              timeline_path=tmp_path / "s.json")
+    assert stopped.value.signum == signal.SIGTERM
+    assert renamed == ["s.json", "s.srt", "s.wav"]
+    assert (tmp_path / "s.wav").stat().st_size == 44 + 2 * fake_session.timeline.total
+    assert _no_leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_audio_is_renamed_last_whatever_order_the_files_were_made(tmp_path, monkeypatch):
+    renamed = []
+    monkeypatch.setattr(os, "replace", lambda source, destination: renamed.append(Path(destination).name))
+    with export._Temporaries() as files:
+        for name in ("s.wav", "s.srt", "s.json"):
+            files.new(tmp_path / name)
+        files.commit(last=tmp_path / "s.wav")
+    assert renamed == ["s.srt", "s.json", "s.wav"]
+
+
+@needs_ffmpeg
+def test_an_interrupt_while_ffmpeg_finishes_stops_ffmpeg(fake_session, tmp_path, monkeypatch):
+    """Ctrl-C after the last sample was piped, while waiting for ffmpeg to finish: the
+    encoder is killed and reaped, not left running."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "ffmpeg").write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\ncat >/dev/null\nexec sleep 30\n")
+    (folder / "ffmpeg").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    fed = export._feed
+
+    def feed_then_interrupt(process, chunks):
+        fed(process, chunks)
+        signal.setitimer(signal.ITIMER_REAL, 0.2)  # lands in the wait for ffmpeg to exit
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_feed", feed_then_interrupt)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            export.export_session(fake_session, tmp_path / "s.ogg")
+        pid = int((tmp_path / "pid").read_text())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+    assert _no_leftovers(tmp_path) == []
 
 
 @requires_espeak
@@ -489,10 +624,10 @@ def test_mp3_frames_are_counted_whatever_the_pieces(tmp_path, piece):
     from voicecoach.timeline import Chapter, Timeline
     tone = Audio.tone(440, 1.0)
     timeline = Timeline("t", 22050, (), (Chapter("Introduction", 0),), len(tone))
-    export.write_mp3(tmp_path / "t.mp3", [tone.samples], timeline)
+    mp3.write_mp3(tmp_path / "t.mp3", [tone.samples], timeline)
     data = (tmp_path / "t.mp3").read_bytes()
     stream = data[data.index(b"\xff\xf3"):]  # after the ID3 tag
-    whole, pieces = export._FrameCounter(), export._FrameCounter()
+    whole, pieces = mp3._FrameCounter(), mp3._FrameCounter()
     whole.feed(stream)
     for start in range(0, len(stream), piece):
         pieces.feed(stream[start:start + piece])

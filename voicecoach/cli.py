@@ -142,15 +142,19 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export import Progress, check_destination, export_session
+    from .export import Progress, Terminated, check_destination, export_session
     from .session import prepare
     from .timeline import clock
-    check_destination(output, transcript, timeline_path)
+    check_destination(output, transcript, timeline_path, routine)
     show = sys.stderr.isatty()
     with Progress("Preparing speech", show) as bar:
         session = prepare(routine, engine=engine, voice=voice, rate=rate, progress=bar.update)
-    written = export_session(session, output, transcript=transcript, timeline_path=timeline_path,
-                             progress=show)
+    try:
+        written = export_session(session, output, transcript=transcript, timeline_path=timeline_path,
+                                 progress=show, routine=routine)
+    except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
+        click.echo(f"Stopped by {stop}.", err=True)
+        sys.exit(128 + stop.signum)
     for path in (transcript, timeline_path):
         if path is not None:
             click.echo(f"Wrote {path}")

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -28,15 +27,16 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .errors import ExportError, InputError
+from .mp3 import MP3_BITRATE_KBPS, MP3_QUALITY, write_mp3  # noqa: F401 (the bench reads the settings here)
+from .routine import Routine, builtin_names, load_routine
 from .timeline import Timeline
-from .transcript import ffmetadata, id3_tag, transcript_format, transcript_text
+from .transcript import ffmetadata, transcript_format, transcript_text
 
 FORMATS = {".wav": "wav", ".mp3": "mp3", ".ogg": "ogg", ".opus": "opus", ".m4a": "m4a"}
 NEEDS_FFMPEG = ("ogg", "opus", "m4a")
-# MP3 for phone podcast players: constant 64 kbit/s (exact seeking, every player), mono at
-# the voice's 22.05 kHz (MPEG-2 Layer III): about 29 MB an hour, clear for speech.
-MP3_BITRATE_KBPS = 64
-MP3_QUALITY = 7  # LAME's effort (0 best .. 9 fastest): 7 is 2.3x faster than 2 and measured no worse on speech
+# ffmpeg 5.1 rounds an Ogg chapter's start up to the next whole second (1.6 s becomes 2 s),
+# so for Ogg we map no chapters and write them as Vorbis comments ourselves, to the ms.
+CHAPTERS_AS_COMMENTS = ("ogg", "opus")
 # ffmpeg's encoders, tuned for speech and speed (the default AAC coder and Opus at full
 # complexity run 8x and 5x slower for no audible gain here). Opus only runs at 48 kHz.
 FFMPEG_CODECS = {
@@ -62,27 +62,52 @@ def audio_format(output: Path) -> str:
 
 
 def check_destination(output: Path, transcript: Path | None = None,
-                      timeline_path: Path | None = None) -> None:
+                      timeline_path: Path | None = None, routine=None) -> None:
     """Refuse now, before any synthesis, an export that could not be written.
 
-    Bad names, folders that do not exist or cannot be written raise ``InputError``
-    (exit 2); a missing encoder raises ``ExportError``. Also removes the temporaries that
-    killed exports left in those folders.
+    Bad names, an output that is the ``routine`` file or one of its sound files, folders
+    that do not exist or cannot be written raise ``InputError`` (exit 2); a missing
+    encoder raises ``ExportError``. Also removes the temporaries that killed exports left
+    in those folders.
     """
     fmt = audio_format(output)
     if transcript is not None:
         transcript_format(transcript)
+    if timeline_path is not None and Path(timeline_path).suffix.lower() != ".json":
+        raise InputError(f"--timeline: the timeline is JSON, so its name must end in .json; "
+                         f"got {str(timeline_path)!r}")
     named = [("-o", Path(output)), ("--transcript", transcript), ("--timeline", timeline_path)]
     named = [(option, Path(path)) for option, path in named if path is not None]
-    seen: dict[Path, str] = {}
+    inputs, seen = _inputs(routine), {}
     for option, path in named:
         key = path.resolve()
+        if key in inputs:
+            raise InputError(f"{option}: {str(path)!r} is {inputs[key]}; give another name")
         if key in seen:
             raise InputError(f"{option}: {str(path)!r} is also given to {seen[key]}; give each its own file")
         seen[key] = option
         _check_writable(option, path)
     if fmt in NEEDS_FFMPEG:
         _ffmpeg(fmt)
+
+
+def _inputs(routine) -> dict[Path, str]:
+    """The files the export reads, which it must not write: resolved path -> what it is.
+
+    ``routine`` is a name or path as given (its file and sound files), a loaded
+    ``Routine`` (its sound files) or None. A built-in routine has no file of its own.
+    """
+    inputs: dict[Path, str] = {}
+    if isinstance(routine, Routine):
+        loaded = routine
+    elif routine is None or str(routine) in builtin_names() or not Path(routine).is_file():
+        return inputs  # (a routine file that does not exist is named by the loader)
+    else:
+        inputs[Path(routine).resolve()] = "the routine being exported"
+        loaded = load_routine(routine)
+    for name, path in loaded.sounds:
+        inputs[Path(path).resolve()] = f"the routine's sound file sounds.{name}"
+    return inputs
 
 
 def _check_writable(option: str, path: Path) -> None:
@@ -141,14 +166,17 @@ def _alive(pid: int) -> bool:
 # -- the export ---------------------------------------------------------------------------
 
 def export_session(session, output: Path, *, transcript: Path | None = None,
-                   timeline_path: Path | None = None, progress: bool = False) -> Path:
+                   timeline_path: Path | None = None, progress: bool = False,
+                   routine: str | Path | None = None) -> Path:
     """Write ``session`` to ``output`` (format from its extension), and optionally its
     transcript (.srt/.vtt) and timeline JSON; all appear together, complete, or not at all.
+    No output may be the ``routine`` file (as given) or one of the session's sound files.
 
-    Raises ``InputError`` for bad names and ``ExportError`` when writing fails.
+    Raises ``InputError`` for bad names, ``ExportError`` when writing fails, and
+    ``Terminated`` (a ``KeyboardInterrupt``) on SIGTERM or SIGHUP.
     """
     output = Path(output)
-    check_destination(output, transcript, timeline_path)
+    check_destination(output, transcript, timeline_path, session.routine if routine is None else routine)
     fmt = audio_format(output)
     timeline = session.timeline
     files = _Temporaries()
@@ -163,13 +191,14 @@ def export_session(session, output: Path, *, transcript: Path | None = None,
             with Progress(f"Writing {output.name}", progress, timeline.sample_rate) as bar:
                 chunks = bar.count(session.chunks(), timeline.total)
                 _write_audio(session, fmt, output, chunks, files)
-            files.commit()
+            files.commit(last=output)
         except OSError as error:
             raise ExportError(_disk_error(error, output)) from None
     return output
 
 
 def _write_audio(session, fmt: str, output: Path, chunks: Iterable[np.ndarray], files) -> None:
+    """The audio into a temporary of ``files``, which is created last of all."""
     if fmt == "wav":
         write_wav(files.new(output), chunks, session.timeline)
     elif fmt == "mp3":
@@ -200,13 +229,16 @@ class _Temporaries:
         self.pending.append((temporary, None if scratch_suffix else final))
         return temporary
 
-    def commit(self) -> None:
-        for temporary, final in self.pending:
-            if final is not None:
-                with open(temporary, "rb+") as handle:
-                    os.fsync(handle.fileno())  # a full disk can still show up here
-        for temporary, final in self.pending:
-            if final is not None:
+    def commit(self, last: Path) -> None:
+        """Rename every temporary into place, ``last`` (the audio) last: its presence
+        says the export finished. Signals wait until all are renamed."""
+        finals = [(temporary, final) for temporary, final in self.pending if final is not None]
+        for temporary, _ in finals:
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())  # a full disk can still show up here
+        finals.sort(key=lambda pair: pair[1] == last)  # stable: the others keep their order
+        with _signals_held():
+            for temporary, final in finals:
                 os.replace(temporary, final)
 
     def __enter__(self):
@@ -218,15 +250,49 @@ class _Temporaries:
                 os.unlink(temporary)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop as on Ctrl-C, but let the caller tell them apart
+    (a shell expects exit status 128 + ``signum``)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP: one arriving now is raised again on leaving,
+    to the handler that was there before.
+
+    Not ``pthread_sigmask``: it masks one thread, and espeak's threads would still take
+    the signal and have Python run its handler in the main thread mid-way.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread runs signal handlers
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in _STOPPING}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])
+
+
 @contextlib.contextmanager
 def _signals_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise ``KeyboardInterrupt``, so the clean-up above runs."""
+    """SIGTERM and SIGHUP raise ``Terminated``, so the clean-up above runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        raise Terminated(signum)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -249,127 +315,29 @@ def write_wav(path: Path, chunks: Iterable[np.ndarray], timeline: Timeline) -> N
             writer.writeframesraw(chunk.astype("<i2").tobytes())
 
 
-def write_mp3(path: Path, chunks: Iterable[np.ndarray], timeline: Timeline) -> None:
-    """CBR MP3 streamed through LAME (lameenc), after an ID3v2.3 tag with the chapters.
-
-    The first frame is a LAME "Info" frame holding the frame count and the encoder's
-    delay and padding, so players that honour it (ffmpeg, Apple's, most podcast apps)
-    play exactly ``timeline.total`` samples and chapter times stay exact.
-    """
-    try:
-        import lameenc  # the one place MP3 encoding happens: a pip wheel, no external tool
-    except ImportError:
-        raise ExportError("MP3 export needs the lameenc package: pip install lameenc") from None
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(MP3_BITRATE_KBPS)
-    encoder.set_in_sample_rate(timeline.sample_rate)
-    encoder.set_out_sample_rate(timeline.sample_rate)  # LAME would otherwise pick its own
-    encoder.set_channels(1)
-    encoder.set_quality(MP3_QUALITY)
-    frames = _FrameCounter()
-    with open(path, "wb") as out:
-        out.write(id3_tag(timeline))
-        info_at = out.tell()
-        out.write(bytes(_info_frame_size(timeline.sample_rate)))  # filled in at the end
-        for chunk in chunks:
-            out.write(frames.feed(encoder.encode(chunk.astype("<i2").tobytes())))
-        out.write(frames.feed(encoder.flush()))
-        padding = frames.count * frames.samples_per_frame - LAME_DELAY - timeline.total
-        out.seek(info_at)
-        out.write(_info_frame(frames, out_bytes=frames.bytes, padding=padding))
-
-
-# MPEG audio frame headers, enough to count the frames LAME writes (ISO 11172-3, 13818-3).
-LAME_DELAY = 576  # samples LAME puts before the audio (decoders add their own 529)
-_KBPS = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0),
-         2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0)}
-_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def _frame_size(header: bytes) -> int:
-    version = (header[1] >> 3) & 3  # 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
-    if header[0] != 0xFF or header[1] & 0xE0 != 0xE0 or version not in _RATES:
-        raise ExportError(f"the MP3 encoder wrote an unreadable frame header {header.hex()}")
-    kbps = _KBPS[1 if version == 3 else 2][header[2] >> 4]
-    rate = _RATES[version][(header[2] >> 2) & 3]
-    return (144 if version == 3 else 72) * kbps * 1000 // rate + ((header[2] >> 1) & 1)
-
-
-def _info_frame_size(sample_rate: int) -> int:
-    return (144 if sample_rate >= 32000 else 72) * MP3_BITRATE_KBPS * 1000 // sample_rate
-
-
-class _FrameCounter:
-    """Counts the frames of an MP3 stream as it passes, whatever the pieces' boundaries."""
-
-    def __init__(self):
-        self.count, self.bytes, self.first_header = 0, 0, b""
-        self._pending, self._skip = b"", 0
-
-    @property
-    def samples_per_frame(self) -> int:
-        return 1152 if (self.first_header[1] >> 3) & 3 == 3 else 576
-
-    def feed(self, data: bytes) -> bytes:
-        self.bytes += len(data)
-        buffer, position = self._pending + data, self._skip
-        while position + 4 <= len(buffer):
-            header = buffer[position:position + 4]
-            self.first_header = self.first_header or header
-            self.count += 1
-            position += _frame_size(header)
-        self._pending = buffer[position:] if position < len(buffer) else b""
-        self._skip = max(0, position - len(buffer))
-        return data
-
-
-def _info_frame(frames: _FrameCounter, out_bytes: int, padding: int) -> bytes:
-    """A silent frame carrying the Xing "Info" and LAME tags (CBR) for gapless playback."""
-    first = frames.first_header
-    header = bytes([first[0], first[1], first[2] & ~0x02, first[3]])  # no padding byte
-    size = _frame_size(header)
-    side_info = 17 if (first[1] >> 3) & 3 == 3 else 9  # mono
-    stream_bytes = out_bytes + size
-    toc = bytes(i * 256 // 100 for i in range(100))  # constant bitrate: a straight line
-    xing = b"Info" + struct.pack(">III", 0x0F, frames.count, stream_bytes) + toc + bytes(4)
-    lame = (b"LAME3.100" + bytes([0x01, 0]) + bytes(8) + bytes([0, min(MP3_BITRATE_KBPS, 255)])
-            + (LAME_DELAY << 12 | max(0, min(padding, 4095))).to_bytes(3, "big")
-            + bytes(4) + struct.pack(">I", stream_bytes) + bytes(2))
-    body = header + bytes(side_info) + xing + lame
-    body += struct.pack(">H", _crc16(body))
-    return body + bytes(size - len(body))
-
-
-def _crc16(data: bytes) -> int:
-    """CRC-16/ARC (polynomial 0x8005, reflected), the LAME tag's checksum."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def write_with_ffmpeg(path: Path, chunks: Iterable[np.ndarray], timeline: Timeline, fmt: str,
                       chapters_file: Path) -> None:
     """Pipe raw PCM into ffmpeg (an argument list, no shell); tags and chapters come from
     an ffmetadata file."""
-    chapters_file.write_text(ffmetadata(timeline), encoding="utf-8")
+    as_comments = fmt in CHAPTERS_AS_COMMENTS
+    chapters_file.write_text(ffmetadata(timeline, chapters_as_comments=as_comments), encoding="utf-8")
+    # "file:" because ffmpeg reads a name like ".a:b.ogg..." as protocol ".a"
     command = [_ffmpeg(fmt), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                "-f", "s16le", "-ar", str(timeline.sample_rate), "-ac", "1", "-i", "pipe:0",
-               "-f", "ffmetadata", "-i", str(chapters_file),
-               "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
-               *FFMPEG_CODECS[fmt], str(path)]
+               "-f", "ffmetadata", "-i", f"file:{chapters_file}",
+               "-map", "0:a", "-map_metadata", "1", "-map_chapters", "-1" if as_comments else "1",
+               *FFMPEG_CODECS[fmt], f"file:{path}"]
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=errors)
         try:
             _feed(process, chunks)
+            status = process.wait()  # interruptible too: then ffmpeg must not be left running
         except BaseException:
             process.kill()
             process.wait()
             raise
-        if process.wait() != 0:
+        if status != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip().splitlines()
             detail = message[-1] if message else "no message"

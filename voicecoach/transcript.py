@@ -98,10 +98,20 @@ def _chapters_in_time_order(tag: bytes, ids: list[str]) -> bytes:
     return tag[:10] + b"".join(others + chapters) + tag[position:]
 
 
-def ffmetadata(timeline: Timeline) -> str:
-    """ffmpeg's metadata file: title, artist, genre, and one chapter per section."""
+def ffmetadata(timeline: Timeline, chapters_as_comments: bool = False) -> str:
+    """ffmpeg's metadata file: title, artist, genre, and one chapter per section.
+
+    With ``chapters_as_comments`` the chapters are global ``CHAPTER001=HH:MM:SS.mmm`` and
+    ``CHAPTER001NAME=`` tags, the Vorbis comments Ogg players read (ms, rounded to the
+    nearest), instead of ``[CHAPTER]`` sections.
+    """
     lines = [";FFMETADATA1", f"title={_ffmetadata_escape(timeline.title)}", f"artist={ARTIST}",
              f"genre={GENRE}"]
+    if chapters_as_comments:
+        for index, chapter in enumerate(timeline.chapters):
+            lines += [f"CHAPTER{index:03d}={_stamp(_millis(chapter.start, timeline.sample_rate), '.')}",
+                      f"CHAPTER{index:03d}NAME={_ffmetadata_escape(chapter.title)}"]
+        return "\n".join(lines) + "\n"
     for index, chapter in enumerate(timeline.chapters):
         lines += ["", "[CHAPTER]", f"TIMEBASE=1/{timeline.sample_rate}", f"START={chapter.start}",
                   f"END={timeline.chapter_end(index)}", f"title={_ffmetadata_escape(chapter.title)}"]
