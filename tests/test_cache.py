@@ -42,7 +42,7 @@ def test_speech_is_trimmed_and_synthesized_once_across_processes(tmp_path):
     again = SpeechCache(fake, tmp_path)  # a new process: only the disk is shared
     assert again.audio(TEXT) == audio
     assert again.synthesized == 0 and fake.calls == [TEXT]
-    assert PAD_S > 0
+    assert len(fake.synthesize(TEXT)) - len(audio) == round(PAD_S * fake.sample_rate)  # what was trimmed
 
 
 def test_the_key_covers_text_and_everything_in_the_identity(tmp_path):

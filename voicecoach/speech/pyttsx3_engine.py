@@ -28,7 +28,11 @@ from ..errors import EngineError, InputError
 
 DEFAULT_VOICE = "gmw/en-us"
 SAMPLE_RATE = 22_050
-TIMEOUT_S = 10.0  # far longer than espeak-ng needs for any cue (it runs ~300x real time)
+# How long to wait for espeak-ng before calling it hung: its time grows with the text.
+# The longest cue allowed (5,000 characters) at 80 WPM, 8 minutes of speech, took 3.1 s
+# on an idle 2-core machine and about 5 s loaded; this allows it 60 s, a short cue 10 s.
+TIMEOUT_S = 10.0
+TIMEOUT_PER_CHAR_S = 0.01
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng && pip install pyttsx3"
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
 
@@ -119,6 +123,11 @@ def _aliases(voices: list[VoiceInfo]) -> dict[str, set[str]]:
     return aliases
 
 
+def synthesis_timeout_s(text: str) -> float:
+    """Seconds to wait for espeak-ng to finish speaking ``text`` into a file."""
+    return TIMEOUT_S + TIMEOUT_PER_CHAR_S * len(text)
+
+
 class Pyttsx3Synthesizer:
     """``synthesize(text)``: untrimmed 22.05 kHz mono speech from espeak-ng via pyttsx3."""
 
@@ -143,7 +152,7 @@ class Pyttsx3Synthesizer:
                 engine.runAndWait()
                 # runAndWait() can return as soon as the text is queued: espeak's own thread
                 # writes the file, then signals "finished-utterance" (so we listen until then).
-                finished.wait(TIMEOUT_S)
+                finished.wait(synthesis_timeout_s(text))
             except (RuntimeError, ValueError, OSError) as error:
                 raise EngineError(f"espeak-ng failed to speak {text[:40]!r}: {error}") from None
             finally:
@@ -166,12 +175,13 @@ def _with_rate(text: str, rate: int) -> str:
     return f"\x01{rate}S{clean}"
 
 
-def _read_when_complete(path: Path, text: str, timeout_s: float = TIMEOUT_S) -> Audio:
+def _read_when_complete(path: Path, text: str) -> Audio:
     """The WAV at ``path`` once it holds every frame its header announces.
 
     Normally complete at once (the driver signals after closing the file); the polling
     covers a driver that signals early, or a signal that never came.
     """
+    timeout_s = synthesis_timeout_s(text)
     deadline = time.monotonic() + timeout_s
     while True:
         data = _complete_wav(path)
