@@ -80,15 +80,3 @@ def test_resampled_changes_length_by_the_rate_ratio():
     resampled = audio.resampled(SAMPLE_RATE)
     assert resampled.sample_rate == SAMPLE_RATE and len(resampled) == SAMPLE_RATE
     assert audio.resampled(16000) == audio
-
-
-def test_overlay_mixes_at_the_position_and_clips_instead_of_wrapping():
-    base = Audio(np.full(10, 30000, np.int16))
-    mixed = base.overlay(Audio(np.full(3, 10000, np.int16)), 8)
-    assert mixed.samples.tolist() == [30000] * 8 + [32767, 32767]
-    assert len(mixed) == 10
-
-
-def test_concat_joins_in_order():
-    joined = Audio(np.array([1, 2], np.int16)).concat(Audio(np.array([3], np.int16)))
-    assert joined.samples.tolist() == [1, 2, 3]

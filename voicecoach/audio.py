@@ -1,7 +1,9 @@
-"""``Audio``: an immutable mono 16-bit PCM value, and the few operations we mix with.
+"""``Audio``: an immutable mono 16-bit PCM value: silence, tones, WAV bytes, trimming and
+resampling.
 
-numpy holds the samples: mixing whole chunks of a session by array slices is what keeps
-rendering hundreds of times faster than real time.
+numpy holds the samples. Mixing is the renderer's (render.py): it adds whole slices of
+these arrays into each chunk of a session, which keeps rendering hundreds of times faster
+than real time.
 """
 
 from __future__ import annotations
@@ -100,14 +102,3 @@ class Audio:
         positions = np.linspace(0, len(self) - 1, n)
         values = np.interp(positions, np.arange(len(self)), self.samples.astype(np.float64))
         return Audio(np.round(values).astype(np.int16), sample_rate)
-
-    def concat(self, *others: "Audio") -> "Audio":
-        return Audio(np.concatenate([self.samples, *(o.samples for o in others)]), self.sample_rate)
-
-    def overlay(self, other: "Audio", position: int) -> "Audio":
-        """``other`` mixed in at sample ``position`` (clipped, not wrapped, when loud)."""
-        out = self.samples.astype(np.int32)
-        end = min(len(out), position + len(other))
-        if end > position:
-            out[position:end] += other.samples[: end - position]
-        return Audio(np.clip(out, -32768, 32767), self.sample_rate)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 from ..errors import InputError
 
 DEFAULT_RATE = 140  # words per minute: calm, clear for someone lying with eyes closed
 MIN_RATE, MAX_RATE = 80, 300
-ENGINES = ("espeak", "piper")
+# engine -> (its adapter module, its synthesizer class), imported only when chosen: piper
+# is the optional extra voicecoach[neural], and planning from the cache needs neither.
+_ADAPTERS = {"espeak": (".pyttsx3_engine", "Pyttsx3Synthesizer"),
+             "piper": (".piper_engine", "PiperSynthesizer")}
+ENGINES = tuple(_ADAPTERS)
 
 
 def check_rate(rate: int | None) -> int:
@@ -22,21 +28,19 @@ def check_rate(rate: int | None) -> int:
 def make_synthesizer(engine: str = "espeak", *, voice: str | None = None, rate: int | None = None):
     """A synthesizer for ``engine`` at ``rate`` WPM with ``voice`` (None: the default)."""
     rate = check_rate(rate)
-    if engine == "espeak":
-        from .pyttsx3_engine import Pyttsx3Synthesizer
-        return Pyttsx3Synthesizer(voice=voice, rate=rate)
-    if engine == "piper":
-        from .piper_engine import PiperSynthesizer  # optional extra: voicecoach[neural]
-        return PiperSynthesizer(voice=voice, rate=rate)
-    raise InputError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    module, synthesizer = _adapter(engine)
+    return getattr(module, synthesizer)(voice=voice, rate=rate)
 
 
 def list_voices(engine: str = "espeak"):
     """``VoiceInfo`` records for ``engine``."""
-    if engine == "espeak":
-        from .pyttsx3_engine import list_voices as espeak_voices
-        return espeak_voices()
-    if engine == "piper":
-        from .piper_engine import list_voices as piper_voices
-        return piper_voices()
-    raise InputError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    module, _ = _adapter(engine)
+    return module.list_voices()
+
+
+def _adapter(engine: str):
+    """The adapter module of ``engine`` and the name of its synthesizer class."""
+    if engine not in _ADAPTERS:
+        raise InputError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    module, synthesizer = _ADAPTERS[engine]
+    return importlib.import_module(module, __package__), synthesizer
