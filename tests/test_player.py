@@ -10,6 +10,8 @@ import io
 import json
 import os
 import stat
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -65,6 +67,7 @@ class FakeKeys:
         self.start = clock.now
 
     def wait(self, timeout_s: float):
+        time.sleep(0.0002)  # a real thread (preparing the session) gets a moment too
         if self.presses and self.start + self.presses[0][0] <= self.clock.now + timeout_s:
             at, command = self.presses.pop(0)
             self.clock.now = max(self.clock.now, self.start + at)
@@ -127,6 +130,28 @@ class FakeScreen:
         self.closed = True
 
 
+class InlineThread:
+    """Runs the session's preparation at once, so tests with a fake clock are exact."""
+
+    def __init__(self, target, args=(), name=None, daemon=None):
+        self.target, self.args = target, args
+
+    def start(self):
+        self.target(*self.args)
+
+    def is_alive(self):
+        return False
+
+    def join(self, timeout=None):
+        pass
+
+
+@pytest.fixture
+def inline_preparing(monkeypatch):
+    from voicecoach import warmup
+    monkeypatch.setattr(warmup, "Thread", InlineThread)
+
+
 @pytest.fixture
 def synth():
     return FakeSynthesizer()
@@ -166,6 +191,26 @@ def test_every_segment_starts_at_its_planned_instant_and_the_whole_render_is_hea
     if max(map(abs, starts)) == 0:
         assert np.array_equal(heard, render(session))
     assert np.array_equal(np.concatenate([p.samples for p in device.played]), render(session))
+
+
+def test_after_a_stall_the_rest_follows_instead_of_starting_all_at_once(session):
+    player, clock, device = make_player(session)
+    stalled = []
+
+    class StallingKeys(FakeKeys):
+        def wait(self, timeout_s):
+            if not stalled and self.clock.now - self.start > 3.0:
+                stalled.append(self.clock.now)
+                self.clock.now += 4.0  # the process was stopped for 4 s
+            return super().wait(timeout_s)
+
+    player.keys = StallingKeys(clock)
+    assert player.run(0, clock.now) == "finished"
+    instants = [instant for instant, _ in player.started]
+    assert min(b - a for a, b in zip(instants, instants[1:])) > 0.2  # never two at once
+    after = [(i, p) for i, p in player.started if i > stalled[0]]
+    for (i1, p1), (i2, p2) in zip(after, after[1:]):  # spaced as planned after the stall
+        assert i2 - i1 == pytest.approx((p2 - p1) / session.sample_rate, abs=0.002)
 
 
 def test_finishing_forgets_the_place(session, places):
@@ -286,7 +331,7 @@ def _write_routine(tmp_path) -> str:
     return str(path)
 
 
-def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch):
+def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch, inline_preparing):
     routine = _write_routine(tmp_path)
     clock = FakeClock()
     monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
@@ -299,7 +344,7 @@ def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch
     assert Places(routine).saved()["title"] in ("Reach", "Bend")
 
 
-def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch):
+def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch, inline_preparing):
     routine = _write_routine(tmp_path)
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     at = session.timeline.chapters[2].start / session.sample_rate + 1.0
@@ -334,7 +379,7 @@ class _KeysContext:
         pass
 
 
-def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkeypatch):
+def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkeypatch, inline_preparing):
     routine = _write_routine(tmp_path)
     clock = FakeClock()
     monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
@@ -342,6 +387,47 @@ def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkey
     play_routine(routine, synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=out,
                  clock=clock, lead_in_s=0, resume=True)
     assert out.getvalue().splitlines()[0] == f"No saved place for {routine}; starting from the beginning."
+
+
+class GatedSynthesizer(FakeSynthesizer):
+    """Says the intro at once; everything else waits until ``release`` is set."""
+
+    def __init__(self, intro: str):
+        super().__init__()
+        self.intro, self.release = intro, threading.Event()
+
+    def synthesize(self, text):
+        if text != self.intro:
+            assert self.release.wait(timeout=10)
+        return super().synthesize(text)
+
+
+def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkeypatch):
+    routine = _write_routine(tmp_path)
+    synth = GatedSynthesizer("Hello there.")
+    clock = FakeClock()
+
+    class Keys(FakeKeys):
+        def wait(self, timeout_s):
+            if self.clock.now > self.start + 3.0:
+                synth.release.set()  # 3 s in: the intro (0.9 s) is over, preparing goes on
+            return super().wait(timeout_s)
+
+    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(Keys(clock)))
+    device, screen = FakeDevice(clock), FakeScreen()
+    monkeypatch.setattr(player_module, "_screen", lambda title, keys, stdout: screen)
+    start = clock.now
+    assert play_routine(routine, synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
+                        lead_in_s=0.5) == 0
+    full = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
+    head_end = full.timeline.chapters[1].start
+    intro, *rest = device.played[1:]  # after the lead-in
+    assert intro.started - start == pytest.approx(0.5, abs=0.002)  # on time, nothing else ready
+    assert np.array_equal(intro.samples, render(full, 0, head_end))
+    assert rest[0].started >= start + 3.0  # waited for the rest, then went on from there
+    assert np.array_equal(np.concatenate([p.samples for p in rest]), render(full, head_end))
+    waiting = [s for s, _ in screen.shown if s.step == "ready" and s.chapter == "Introduction"]
+    assert waiting and all(s.total_s is None for s in waiting)
 
 
 def test_places_file_is_private_and_replaced_whole(tmp_path):

@@ -73,10 +73,14 @@ def test_long_silences_are_cut_so_no_segment_is_much_longer_than_the_limit(sessi
     assert len(inside) >= 4
 
 
-def test_segments_from_a_position_start_there(session):
+def test_segments_from_a_position_start_there_and_can_stop_early(session, stream):
     middle = session.timeline.chapters[2].start + 1234
     plan = segments(session.timeline, middle)
     assert plan[0][0] == middle and plan[-1][1] == session.timeline.total
+    first = segments(session.timeline, 0, session.timeline.chapters[1].start)
+    assert first[-1][1] == session.timeline.chapters[1].start
+    assert np.array_equal(np.concatenate([_segment_audio(session, a, b) for a, b in first]),
+                          stream[: session.timeline.chapters[1].start])
 
 
 @settings(max_examples=40, deadline=None)
@@ -84,7 +88,7 @@ def test_segments_from_a_position_start_there(session):
        max_s=st.sampled_from([2.0, 7.5, 20.0]))
 def test_any_start_and_settings_replay_the_render_exactly(session, stream, start_fraction, min_gap_s, max_s):
     start = int(start_fraction * (session.timeline.total - 1))
-    plan = segments(session.timeline, start, min_gap_s, max_s)
+    plan = segments(session.timeline, start, min_gap_s=min_gap_s, max_segment_s=max_s)
     assert plan[0][0] == start and all(a[1] == b[0] for a, b in zip(plan, plan[1:]))
     assert all(_silent_on_one_side(stream, a, round(min(min_gap_s, 0.05) * session.sample_rate))
                for a, _ in plan[1:])

@@ -9,7 +9,7 @@ shifts everything. Segments hold their silent tails too, so a stream is always o
 and what is heard is the renderer's output, sample for sample.
 
 Start-up: the quiet lead-in starts playing first (it also proves there is a sound
-device), and the speech is prepared while it plays.
+device); the speech is prepared while it and the intro play (``warmup``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ TICK_S = 0.1               # screen, keys and device checks, between segment sta
 SPIN_S = 0.002             # the last moments before a start are waited for by spinning
 TAIL_S = 0.3               # after the last sound, before saying the session is complete
 EARLY_END_S = 0.5          # a stream ending this much before its audio did: the server died
-FINISHED, QUIT_PRESSED = "finished", "quit"
+STALL_S = 0.5              # a start this late (process stopped, machine stalled): shift the rest
+FINISHED, QUIT_PRESSED, REACHED = "finished", "quit", "reached"
 
 
 class Player:
@@ -53,6 +54,7 @@ class Player:
         self.plan: list[tuple[int, int]] = []
         self.next = 0
         self.anchor = (0, 0.0)  # (timeline position, monotonic instant it is heard)
+        self.until: int | None = None  # where to hand over while the rest is prepared
         self.saved_chapter: int | None = None
         self._ready: tuple[int, np.ndarray] | None = None
         self.started: list[tuple[float, int]] = []  # (instant, position) of every segment started
@@ -67,32 +69,59 @@ class Player:
         """The timeline position being played now (the anchor's, before it is reached)."""
         origin, instant = self.anchor
         elapsed = max(0.0, self.clock() - instant)
-        return min(self.timeline.total, origin + int(elapsed * self.rate))
+        return min(self.end, origin + int(elapsed * self.rate))
+
+    @property
+    def end(self) -> int:
+        return self.timeline.total if self.until is None else self.until
 
     def go(self, start: int, due: float) -> None:
         """Play from timeline position ``start``, heard at instant ``due``."""
-        self.plan = segments(self.timeline, start)
+        self.plan = segments(self.timeline, start, self.until)
         self.next = 0
         self.anchor = (start, due)
         self._ready = None
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, start: int, due: float) -> str:
-        """Play from ``start`` (heard at ``due``) to the end: ``FINISHED`` or ``QUIT_PRESSED``."""
+    def run(self, start: int, due: float, until: int | None = None) -> str:
+        """Play from ``start`` (heard at ``due``): ``FINISHED`` at the end, ``QUIT_PRESSED``,
+        or with ``until``, ``REACHED`` once everything before it has been started."""
+        self.until = until
         self.go(start, due)
+        return self.loop()
+
+    def loop(self) -> str:
+        """Go on with the current plan (see ``run``)."""
         while True:
             if self.next < len(self.plan):
                 command = self.wait_until(self.due(self.plan[self.next][0]))
+            elif self.until is not None:
+                return REACHED
             else:
                 command = self.wait_until(self.due(self.timeline.total) + TAIL_S)
                 if command is None:
                     self.forget_place()
                     return FINISHED
             if command is None:
+                self.catch_up()
                 self.start_segment()
             elif self.obey(command) == QUIT_PRESSED:
                 return QUIT_PRESSED
+
+    def wait_for(self, ready: Callable[[], bool]) -> str | None:
+        """Until ``ready()`` (the full session), keys still work; a key first is returned."""
+        while not ready():
+            command = self.wait_until(self.clock() + TICK_S)
+            if command is not None:
+                return command
+        return None
+
+    def use(self, session) -> None:
+        """The full session takes over from the intro's (same samples up to ``until``)."""
+        self.session, self.timeline, self.rate = session, session.timeline, session.sample_rate
+        self.guide = Guide(self.timeline)
+        self.until = None
 
     def wait_until(self, instant: float) -> str | None:
         """Wait for ``instant`` while showing the status; a key pressed first is returned."""
@@ -109,11 +138,23 @@ class Player:
                 return command
 
     def status(self):
-        """What the screen shows now: "Get ready" until the anchor (lead-in, count-in)."""
-        status = self.guide.status(self.position())
-        if self.clock() < self.anchor[1]:
-            return dataclasses.replace(status, step="ready", seconds_left=None)
+        """What the screen shows now: "Get ready" before the anchor (lead-in, count-in)
+        and at the intro's end while the rest is still being prepared."""
+        position = self.position()
+        status = self.guide.status(min(position, self.end - 1))
+        if self.until is not None:  # the intro alone: the session's length is not known yet
+            status = dataclasses.replace(status, exercise_count=None, total_s=None)
+        if self.clock() < self.anchor[1] or position >= self.end:
+            status = dataclasses.replace(status, step="ready", seconds_left=None)
         return status
+
+    def catch_up(self) -> None:
+        """After a stall (Ctrl-Z, a frozen machine) the next segment starts now and the
+        rest follows it, rather than every overdue segment at once and holds cut short.
+        Smaller delays are not carried over: the next segment is on time again."""
+        begin, now = self.plan[self.next][0], self.clock()
+        if now - self.due(begin) > STALL_S:
+            self.anchor = (begin, now)
 
     def start_segment(self) -> None:
         begin, end = self.plan[self.next]
@@ -123,7 +164,7 @@ class Player:
         self.playing.append((self.play(samples), self.due(end)))
         self.started.append((instant, begin))
         self.next += 1
-        self.keep_place(self.guide.place_chapter(begin))
+        self.keep_place(self.guide.place_chapter(min(begin, self.end - 1)))
         if self.next < len(self.plan):
             self._ready = (self.next, self.audio(self.next))  # render ahead, off the clock
 
@@ -182,8 +223,8 @@ class Player:
         self.stop_sound()
         resume_at = self.guide.resume_point(position)
         self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
-        self.keep_place(self.guide.place_chapter(resume_at))
-        status = self.guide.status(resume_at)
+        self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
+        status = self.status()
         command = None
         while command is None:
             self.screen.show(status, paused=True)
@@ -215,7 +256,7 @@ class Player:
 
     def keep_current_place(self) -> str:
         """Save where the session is now; returns that chapter's title."""
-        chapter = self.guide.place_chapter(self.position())
+        chapter = self.guide.place_chapter(min(self.position(), self.end - 1))
         self.keep_place(chapter)
         return self.timeline.chapters[chapter].title
 
@@ -249,6 +290,7 @@ def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, 
                   stdin, stdout, clock) -> int:
     from .routine import load_routine
     from .speech.engines import make_synthesizer
+    from .warmup import Start
     loaded = load_routine(routine)
     synth = synthesizer or make_synthesizer(engine, voice=voice, rate=rate)
     device = device or _open_device()
@@ -258,16 +300,15 @@ def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, 
         try:
             if _isatty(stdout):
                 screen.note(f"{loaded.title}: getting ready...")
-            session = _prepare(loaded, synth)
             places = Places(routine)
-            start = _start_position(session, places, routine, resume, screen)
+            start = Start(loaded, synth, places, routine, resume, screen)
         except BaseException:
             lead_in.stop()
             screen.close()
             raise
-        player = Player(session, device, keys, screen, places, clock)
+        player = Player(start.session, device, keys, screen, places, clock)
         player.playing.append((lead_in, heard_at + LEAD_IN_MARGIN_S))
-        return _run(player, routine, start, max(heard_at, clock()), stdout)
+        return _run(player, routine, lambda: start.play(player, max(heard_at, clock())), stdout, start)
 
 
 def _open_device():
@@ -288,23 +329,6 @@ def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> 
     return playback, clock() + lead_in_s
 
 
-def _prepare(routine, synthesizer):
-    from .session import prepare
-    return prepare(routine, synthesizer=synthesizer)
-
-
-def _start_position(session, places: Places, routine: str, resume: bool, screen) -> int:
-    """0, or with ``resume`` the start of the exercise where the last session stopped."""
-    if not resume:
-        return 0
-    chapter = places.find(session.timeline)
-    if chapter is None:
-        screen.note(f"No saved place for {routine}; starting from the beginning.")
-        return 0
-    screen.note(f"Resuming at {session.timeline.chapters[chapter].title}.")
-    return session.timeline.chapters[chapter].start
-
-
 def _screen(title: str, keys: Keys, stdout):
     from .screen import LineScreen, TerminalScreen
     if _isatty(stdout):
@@ -312,10 +336,10 @@ def _screen(title: str, keys: Keys, stdout):
     return LineScreen(title, stdout)
 
 
-def _run(player: Player, routine: str, start: int, due: float, stdout) -> int:
+def _run(player: Player, routine: str, play: Callable[[], str], stdout, start) -> int:
     again = f"voicecoach play {shlex.quote(routine)} --resume"
     try:
-        outcome, code = player.run(start, due), 0
+        outcome, code = play(), 0
     except KeyboardInterrupt:
         outcome, code = QUIT_PRESSED, 130
     except Terminated as signal:
@@ -325,6 +349,7 @@ def _run(player: Player, routine: str, start: int, due: float, stdout) -> int:
         raise type(error)(f"{error}; your place is kept: {again}") from None
     finally:
         _close(player)
+        start.close()
     if outcome == FINISHED:
         _say(stdout, f"Session complete: {player.timeline.title}.")
     else:

@@ -28,21 +28,25 @@ MIN_GAP_S = 0.2
 MAX_SEGMENT_S = 20.0
 
 
-def segments(timeline: Timeline, start: int = 0, min_gap_s: float = MIN_GAP_S,
-             max_segment_s: float = MAX_SEGMENT_S) -> list[tuple[int, int]]:
-    """``(begin, end)`` sample ranges covering ``[start, timeline.total)`` back to back."""
+def segments(timeline: Timeline, start: int = 0, end: int | None = None, *,
+             min_gap_s: float = MIN_GAP_S, max_segment_s: float = MAX_SEGMENT_S) -> list[tuple[int, int]]:
+    """``(begin, end)`` sample ranges covering ``[start, end)`` (default: to the end of
+    the timeline) back to back."""
     rate = timeline.sample_rate
+    stop = timeline.total if end is None else min(end, timeline.total)
     min_gap, max_len = round(min_gap_s * rate), round(max_segment_s * rate)
     cuts, sound_end = [start], start
-    for begin, end in _sounds(timeline):
-        if end <= start:
+    for sound_begin, sound_stop in _sounds(timeline):
+        if sound_stop <= start:
             continue
-        if begin > start and begin - sound_end >= min_gap:
-            cuts.extend(_silence_cuts(cuts[-1], sound_end, begin, max_len))
-            cuts.append(begin)
-        sound_end = max(sound_end, end)
-    cuts.extend(_silence_cuts(cuts[-1], sound_end, timeline.total, max_len))
-    cuts.append(timeline.total)
+        if sound_begin >= stop:
+            break
+        if sound_begin > start and sound_begin - sound_end >= min_gap:
+            cuts.extend(_silence_cuts(cuts[-1], sound_end, sound_begin, max_len))
+            cuts.append(sound_begin)
+        sound_end = max(sound_end, sound_stop)
+    cuts.extend(_silence_cuts(cuts[-1], sound_end, stop, max_len))
+    cuts.append(stop)
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
@@ -66,12 +70,12 @@ class Status:
 
     chapter: str
     exercise_number: int | None  # 1-based among the exercises; None in the intro and finish
-    exercise_count: int
+    exercise_count: int | None  # None while only the intro is known (see ``warmup``)
     step: str                    # "say", "hold", "rest" or "" (a pause between cues)
     text: str                    # being said, or the instruction the hold belongs to
     seconds_left: float | None   # in the current hold or rest
     elapsed_s: float
-    total_s: float
+    total_s: float | None       # likewise
 
 
 class Guide:

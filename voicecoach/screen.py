@@ -73,8 +73,11 @@ def frame(title: str, status: Status, width: int, paused: bool = False,
     text_style = "" if status.step == "say" and not paused else DIM
     lines += [(text_style, row) for row in textwrap.wrap(status.text, wrap)[:4]]
     lines.append(("", ""))
-    bar = progress_bar(status.elapsed_s / status.total_s if status.total_s else 1.0, min(40, width - 20))
-    lines.append(("", f"{bar}  {clock(status.elapsed_s)} / {clock(status.total_s)}"))
+    if status.total_s:
+        bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
+        lines.append(("", f"{bar}  {clock(status.elapsed_s)} / {clock(status.total_s)}"))
+    else:
+        lines.append(("", clock(status.elapsed_s)))
     if paused:
         lines += [("", ""), ("", "press space to continue, q to stop")]
     elif keys:
