@@ -430,6 +430,22 @@ def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkey
     assert waiting and all(s.total_s is None for s in waiting)
 
 
+def test_the_screen_follows_the_intro_then_the_exercises(tmp_path, monkeypatch, inline_preparing):
+    routine = _write_routine(tmp_path)
+    clock = FakeClock()
+    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
+    screen = FakeScreen()
+    monkeypatch.setattr(player_module, "_screen", lambda title, keys, stdout: screen)
+    play_routine(routine, synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=io.StringIO(),
+                 clock=clock, lead_in_s=0.5)
+    shown = [(s.chapter, s.step) for s, _ in screen.shown]
+    steps = [step for i, step in enumerate(shown) if i == 0 or shown[i - 1] != step]
+    assert steps[:3] == [("Introduction", "ready"), ("Introduction", "say"), ("Introduction", "")]
+    assert steps[3:6] == [("Reach", "say"), ("Reach", ""), ("Reach", "say")]
+    assert ("Reach", "hold") in steps and steps[-1][0] == "Finish"
+    assert all(step != "ready" for _, step in steps[1:])
+
+
 def test_places_file_is_private_and_replaced_whole(tmp_path):
     places = Places("back-pain", tmp_path / "state")
     places.save(3, "Knee rolls")

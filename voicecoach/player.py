@@ -54,6 +54,7 @@ class Player:
         self.plan: list[tuple[int, int]] = []
         self.next = 0
         self.anchor = (0, 0.0)  # (timeline position, monotonic instant it is heard)
+        self.lead_until = 0.0  # before this instant nothing of the timeline is heard yet
         self.until: int | None = None  # where to hand over while the rest is prepared
         self.saved_chapter: int | None = None
         self._ready: tuple[int, np.ndarray] | None = None
@@ -66,29 +67,35 @@ class Player:
         return instant + (position - origin) / self.rate
 
     def position(self) -> int:
-        """The timeline position being played now (the anchor's, before it is reached)."""
+        """The timeline position being played now (during a lead: where it will start)."""
         origin, instant = self.anchor
-        elapsed = max(0.0, self.clock() - instant)
-        return min(self.end, origin + int(elapsed * self.rate))
+        now = self.clock()
+        if now < self.lead_until:
+            return origin
+        return max(0, min(self.end, origin + int((now - instant) * self.rate)))
 
     @property
     def end(self) -> int:
         return self.timeline.total if self.until is None else self.until
 
-    def go(self, start: int, due: float) -> None:
-        """Play from timeline position ``start``, heard at instant ``due``."""
+    def go(self, start: int, due: float, lead: bool = True) -> None:
+        """Play from timeline position ``start``, heard at instant ``due``. With ``lead``
+        what comes before ``due`` is not the timeline (a lead-in, a count-in); without,
+        it is the same timeline going on (the full session taking over from the intro)."""
         self.plan = segments(self.timeline, start, self.until)
         self.next = 0
         self.anchor = (start, due)
+        if lead:
+            self.lead_until = due
         self._ready = None
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, start: int, due: float, until: int | None = None) -> str:
-        """Play from ``start`` (heard at ``due``): ``FINISHED`` at the end, ``QUIT_PRESSED``,
-        or with ``until``, ``REACHED`` once everything before it has been started."""
+    def run(self, start: int, due: float, until: int | None = None, lead: bool = True) -> str:
+        """Play from ``start`` (heard at ``due``, see ``go``): ``FINISHED`` at the end,
+        ``QUIT_PRESSED``, or with ``until``, ``REACHED`` once all before it has started."""
         self.until = until
-        self.go(start, due)
+        self.go(start, due, lead)
         return self.loop()
 
     def loop(self) -> str:
@@ -144,7 +151,7 @@ class Player:
         status = self.guide.status(min(position, self.end - 1))
         if self.until is not None:  # the intro alone: the session's length is not known yet
             status = dataclasses.replace(status, exercise_count=None, total_s=None)
-        if self.clock() < self.anchor[1] or position >= self.end:
+        if self.clock() < self.lead_until or (self.until is not None and position >= self.until):
             status = dataclasses.replace(status, step="ready", seconds_left=None)
         return status
 
@@ -154,7 +161,7 @@ class Player:
         Smaller delays are not carried over: the next segment is on time again."""
         begin, now = self.plan[self.next][0], self.clock()
         if now - self.due(begin) > STALL_S:
-            self.anchor = (begin, now)
+            self.anchor, self.lead_until = (begin, now), now
 
     def start_segment(self) -> None:
         begin, end = self.plan[self.next]
@@ -223,6 +230,7 @@ class Player:
         self.stop_sound()
         resume_at = self.guide.resume_point(position)
         self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
+        self.lead_until = math.inf
         self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
         status = self.status()
         command = None

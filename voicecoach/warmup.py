@@ -121,7 +121,9 @@ class Start:
             command = player.wait_for(self.preparing.ready)
             if command is None:
                 player.use(self.preparing.session())
-                return player.run(head_end, max(player.due(head_end), player.clock()))
+                due = player.due(head_end)
+                late = player.clock() > due  # then a pause at the intro's end: a lead again
+                return player.run(head_end, max(due, player.clock()), lead=late)
             outcome = QUIT_PRESSED if player.obey(command) == QUIT_PRESSED else player.loop()
         return outcome
 
