@@ -12,7 +12,11 @@ sink's monitor with ``parecord`` (a null sink alone would swallow the audio unhe
         subprocess.run(["voicecoach", "play", "routine.yaml"], env=server.env())
     samples = recording.samples()        # int16 numpy array at server.sample_rate
 
-Run as a script for a quick manual check: ``python3 scripts/pulse_server.py``.
+``match_bursts(recorded, rendered)`` then finds each sound of the renderer's output in
+the recording (where it was heard, and whether every sample is the same), and
+``onset_errors_ms`` gives each onset's error relative to the first one.
+
+Run as a script for a quick check of the machine: ``python3 scripts/pulse_server.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -299,16 +304,17 @@ def onset_errors_ms(matched: list[Burst], sample_rate: int = SAMPLE_RATE) -> np.
 
 
 def main() -> None:
-    """Start a server, play a 0.2 s tone through ALSA's default, and report what was recorded."""
+    """Play two tones 0.5 s apart through ALSA's default device and report what was heard."""
+    tone = (np.sin(np.arange(SAMPLE_RATE // 5) * 2 * np.pi * 440 / SAMPLE_RATE) * 8000).astype("<i2")
+    gap = np.zeros(SAMPLE_RATE * 3 // 10, "<i2")
+    rendered = np.concatenate([tone, gap, tone])
+    code = ("import sys, simpleaudio; d = sys.stdin.buffer.read(); "
+            "simpleaudio.play_buffer(d, 1, 2, 22050).wait_done()")
     with PulseServer() as server, server.record() as recording:
-        tone = (np.sin(np.arange(SAMPLE_RATE // 5) * 2 * np.pi * 440 / SAMPLE_RATE) * 8000).astype("<i2")
-        code = ("import sys, simpleaudio; d = sys.stdin.buffer.read(); "
-                "simpleaudio.play_buffer(d, 1, 2, 22050).wait_done()")
-        subprocess.run(["python3", "-c", code], input=tone.tobytes(), env=server.env(), check=True)
-        time.sleep(0.3)
-    loud = np.flatnonzero(np.abs(recording.samples().astype(np.int32)) > 100)
-    print(f"recorded {len(recording.samples())} samples, {len(loud)} loud "
-          f"({len(loud) / SAMPLE_RATE:.3f} s of the 0.200 s tone)")
+        subprocess.run([sys.executable, "-c", code], input=rendered.tobytes(), env=server.env(), check=True)
+    matched = match_bursts(recording.samples(), rendered)
+    print(f"heard {len(matched)} tones; second one {onset_errors_ms(matched)[1]:+.2f} ms from plan; "
+          f"{sum(b.mismatched for b in matched)} samples differ")
 
 
 if __name__ == "__main__":
