@@ -344,6 +344,21 @@ def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch
     assert Places(routine).saved()["title"] in ("Reach", "Bend")
 
 
+def test_play_routine_keeps_the_place_when_speech_fails_mid_session(tmp_path, monkeypatch, inline_preparing):
+    routine = _write_routine(tmp_path)
+    session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
+    at = session.timeline.chapters[2].start / session.sample_rate + 0.5  # in Bend's first cue
+    clock = FakeClock()
+    monkeypatch.setattr(player_module, "Keys",
+                        lambda stdin: _KeysContext(FakeKeys(clock, [(at, PAUSE), (at + 1, PAUSE)])))
+    with pytest.raises(EngineError) as error:
+        play_routine(routine, synthesizer=FakeSynthesizer(fail_on="Get ready"), device=FakeDevice(clock),
+                     stdout=io.StringIO(), clock=clock, lead_in_s=0)
+    assert str(error.value) == ("fake engine failed on 'Get ready. Three, two, one.'; "
+                                f"your place is kept: voicecoach play {routine} --resume")
+    assert Places(routine).saved() == {"chapter": 2, "title": "Bend"}
+
+
 def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch, inline_preparing):
     routine = _write_routine(tmp_path)
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
