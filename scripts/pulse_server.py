@@ -37,9 +37,12 @@ import numpy as np
 SAMPLE_RATE = 22_050
 SINK = "voicecoach_null"
 START_TIMEOUT_S = 10.0
-# The monitor is read in 5 ms fragments, which also keeps the null sink mixing in 5 ms
-# steps: a stream starting between two steps waits at most that long to be heard.
-TAP_LATENCY_MS = 5
+# The monitor is read in 20 ms fragments, which makes the null sink mix in 20 ms blocks.
+# 20 ms is 441 frames at 22050 Hz, a whole number of microseconds: the null sink keeps
+# time by adding up each block's length in whole microseconds, and with blocks of 5 ms
+# (110.25 frames, rounded) its clock ran about 80 ppm fast of the system's, so a
+# recording of a 3-minute session seemed to drift by 15 ms while the player did not.
+TAP_LATENCY_MS = 20
 
 
 class PulseServer:
