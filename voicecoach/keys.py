@@ -23,7 +23,7 @@ class Keys:
 
     def __init__(self, stream=None):
         self.stream = stream if stream is not None else sys.stdin
-        self.interactive = _isatty(self.stream)
+        self.interactive = is_terminal(self.stream)
         self._saved = None
         self._pending: list[str] = []  # keys typed together arrive in one read
 
@@ -60,7 +60,7 @@ class Keys:
         return self._pending.pop(0) if self._pending else None
 
 
-def _isatty(stream) -> bool:
+def is_terminal(stream) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

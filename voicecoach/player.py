@@ -24,9 +24,9 @@ from typing import Callable
 import numpy as np
 
 from .errors import AudioDeviceError, EngineError
-from .keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated
+from .keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated, is_terminal
 from .places import Places
-from .playplan import Guide, segments
+from .playplan import FINISHED, QUIT_PRESSED, REACHED, Guide, segments
 
 COUNT_IN = "Get ready. Three, two, one."
 AFTER_COUNT_IN_S = 0.5     # silence between the count-in and the cue it leads into
@@ -37,7 +37,6 @@ SPIN_S = 0.002             # the last moments before a start are waited for by s
 TAIL_S = 0.3               # after the last sound, before saying the session is complete
 EARLY_END_S = 0.5          # a stream ending this much before its audio did: the server died
 STALL_S = 0.5              # a start this late (process stopped, machine stalled): shift the rest
-FINISHED, QUIT_PRESSED, REACHED = "finished", "quit", "reached"
 
 
 class Player:
@@ -306,7 +305,7 @@ def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, 
     with Keys(stdin) as keys:
         screen = _screen(loaded.title, keys, stdout)
         try:
-            if _isatty(stdout):
+            if is_terminal(stdout):
                 screen.note(f"{loaded.title}: getting ready...")
             places = Places(routine)
             start = Start(loaded, synth, places, routine, resume, screen)
@@ -339,7 +338,7 @@ def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> 
 
 def _screen(title: str, keys: Keys, stdout):
     from .screen import LineScreen, TerminalScreen
-    if _isatty(stdout):
+    if is_terminal(stdout):
         return TerminalScreen(title, keys.interactive, stdout)
     return LineScreen(title, stdout)
 
@@ -378,9 +377,3 @@ def _close(player: Player) -> None:
     player.stop_sound()
     player.screen.close()
 
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

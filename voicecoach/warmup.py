@@ -15,7 +15,7 @@ import dataclasses
 from threading import Lock, Thread
 
 from .chimes import load_chimes
-from .player import QUIT_PRESSED, REACHED
+from .playplan import QUIT_PRESSED, REACHED
 from .session import Session, prepare
 from .speech.cache import SpeechCache
 from .timeline import build_timeline
