@@ -36,8 +36,8 @@ import bench_report  # noqa: E402
 from bench_routines import write_routines  # noqa: E402
 from pulse_server import PulseServer  # noqa: E402
 
-from voicecoach.chimes import shipped_sound_dir  # noqa: E402
-from voicecoach.routine import BUILTIN_DIR  # noqa: E402
+from voicecoach.session.chimes import shipped_sound_dir  # noqa: E402
+from voicecoach.routine.load import BUILTIN_DIR  # noqa: E402
 from voicecoach.speech.engines import DEFAULT_RATE  # noqa: E402
 from voicecoach.speech.pyttsx3_engine import DEFAULT_VOICE  # noqa: E402
 
@@ -72,7 +72,7 @@ class Bench:
     def session(self, label: str, cache: Path, rate: int = DEFAULT_RATE):
         """The routine prepared in this process with ``cache``; a child given the same cache
         plays exactly these samples (espeak-ng does not repeat itself bit for bit)."""
-        from voicecoach.session import prepare
+        from voicecoach.session.prepare import prepare
         with self._lock:  # the cache folder is taken from the environment: one at a time
             previous = os.environ.get("VOICECOACH_CACHE_DIR")
             os.environ["VOICECOACH_CACHE_DIR"] = str(cache)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import Audio
-from voicecoach.timeline import CHIME, SPEECH, Timeline
+from voicecoach.plan.timeline import CHIME, SPEECH, Timeline
 
 CHILD_TIMEOUT_S = 900
 
@@ -29,8 +29,8 @@ CHILD_TIMEOUT_S = 900
 def child(routine: str, output: str) -> dict:
     """Prepare and export ``routine`` to ``output``; the figures as a dict (seconds)."""
     started = time.perf_counter()
-    from voicecoach.export import export_session
-    from voicecoach.session import prepare
+    from voicecoach.export.exporter import export_session
+    from voicecoach.session.prepare import prepare
     imported = time.perf_counter()
     session = prepare(routine)
     prepared = time.perf_counter()
@@ -124,7 +124,7 @@ def _joined_lines(timeline: Timeline, chime_files: dict, folder: Path, voice: st
 def _mp3(samples: np.ndarray, sample_rate: int) -> bytes:
     """MP3 bytes by lameenc with export.py's bit rate and quality."""
     import lameenc
-    from voicecoach.export import MP3_BITRATE_KBPS, MP3_QUALITY
+    from voicecoach.export.exporter import MP3_BITRATE_KBPS, MP3_QUALITY
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(MP3_BITRATE_KBPS)
     encoder.set_in_sample_rate(sample_rate)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from voicecoach.chimes import load_chimes
-from voicecoach.routine import MAX_TEXT_CHARS, parse_routine
-from voicecoach.timeline import build_timeline
+from voicecoach.session.chimes import load_chimes
+from voicecoach.routine.load import MAX_TEXT_CHARS, parse_routine
+from voicecoach.plan.timeline import build_timeline
 
 # free-exercise-db, in the team's shared folder: beside the clone (CI) or in /work.
 _REPO = Path(__file__).resolve().parent.parent

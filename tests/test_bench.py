@@ -16,9 +16,9 @@ import pytest
 
 from conftest import REPO, FakeSynthesizer, needs_shared, requires_espeak, shared_file
 from voicecoach.audio import SAMPLE_RATE, Audio
-from voicecoach.routine import load_routine, parse_routine
-from voicecoach.session import prepare
-from voicecoach.timeline import CHIME, HOLD, SPEECH
+from voicecoach.routine.load import load_routine, parse_routine
+from voicecoach.session.prepare import prepare
+from voicecoach.plan.timeline import CHIME, HOLD, SPEECH
 
 sys.path.insert(0, str(REPO / "scripts"))
 import bench  # noqa: E402

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import session
+from voicecoach.session import prepare as session
 from voicecoach.cli import cli
 
 from conftest import FakeSynthesizer

@@ -26,15 +26,15 @@ from hypothesis import strategies as st
 
 from voicecoach.cli import cli
 from voicecoach.errors import RoutineError
-from voicecoach.routine import (_EXERCISE_KEYS, _ROUTINE_KEYS, _STEP_KEYS, CHIME_NAMES, MAX_FILE_BYTES,
+from voicecoach.routine.load import (_EXERCISE_KEYS, _ROUTINE_KEYS, _STEP_KEYS, CHIME_NAMES, MAX_FILE_BYTES,
                                 load_routine, parse_routine)
-from voicecoach.soundfiles import wav_problem
-from voicecoach.timeline import build_timeline, script
+from voicecoach.routine.soundfiles import wav_problem
+from voicecoach.plan.timeline import build_timeline, script
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "broken"
 CASES = sorted(p.name for p in BROKEN.glob("*.yaml"))
-VALID = [HERE.parent / "voicecoach" / "builtin" / "back-pain.yaml", *sorted((HERE / "data").glob("*.yaml"))]
+VALID = [HERE.parent / "voicecoach" / "routine" / "builtin" / "back-pain.yaml", *sorted((HERE / "data").glob("*.yaml"))]
 
 
 def write_wav(path: Path, *, width: int = 2, frames: int = 2205) -> Path:

@@ -38,7 +38,7 @@ def test_a_non_editable_install_exports_with_its_own_chimes(tmp_path):
     elsewhere.mkdir()
     (elsewhere / "r.yaml").write_text(ROUTINE)
     env = {**os.environ, "PYTHONPATH": str(target), "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")}
-    where = subprocess.run([sys.executable, "-c", "import voicecoach, voicecoach.chimes as c; "
+    where = subprocess.run([sys.executable, "-c", "import voicecoach, voicecoach.session.chimes as c; "
                             "print(voicecoach.__file__); print(c.shipped_sound_dir())"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert where == [str(target / "voicecoach" / "__init__.py"), str(installed_sounds)]

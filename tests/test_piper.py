@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from voicecoach.audio import Audio
 from voicecoach.cli import cli
 from voicecoach.errors import EngineError, InputError
-from voicecoach.routine import parse_routine
-from voicecoach.session import prepare
+from voicecoach.routine.load import parse_routine
+from voicecoach.session.prepare import prepare
 from voicecoach.speech import piper_engine
 from voicecoach.speech.engines import make_synthesizer
 from voicecoach.speech.piper_engine import (RATE_TO_LENGTH_SCALE, SENTENCE_PAUSE_S, PiperSynthesizer,

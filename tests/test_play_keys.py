@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from voicecoach.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated
+from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.player import COUNT_IN
-from voicecoach.session import prepare
+from voicecoach.live.player import COUNT_IN
+from voicecoach.session.prepare import prepare
 
 from conftest import requires_espeak
 

@@ -16,15 +16,15 @@ import time
 import numpy as np
 import pytest
 
-from voicecoach import player as player_module
+from voicecoach.live import player as player_module
 from voicecoach.errors import AudioDeviceError, EngineError
-from voicecoach.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
-from voicecoach.places import Places
-from voicecoach.player import COUNT_IN, Player, play_routine
-from voicecoach.routine import parse_routine
-from voicecoach.screen import LineScreen, big, countdown, frame
-from voicecoach.session import prepare
-from voicecoach.timeline import HOLD, SPEECH
+from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
+from voicecoach.history.places import Places
+from voicecoach.live.player import COUNT_IN, Player, play_routine
+from voicecoach.routine.load import parse_routine
+from voicecoach.live.screen import LineScreen, big, countdown, frame
+from voicecoach.session.prepare import prepare
+from voicecoach.plan.timeline import HOLD, SPEECH
 
 from conftest import FakeSynthesizer
 
@@ -148,7 +148,7 @@ class InlineThread:
 
 @pytest.fixture
 def inline_preparing(monkeypatch):
-    from voicecoach import warmup
+    from voicecoach.live import start as warmup
     monkeypatch.setattr(warmup, "Thread", InlineThread)
 
 
@@ -492,7 +492,7 @@ def test_big_digits_and_countdown():
 
 
 def test_frame_shows_exercise_step_time_left_and_progress(session):
-    from voicecoach.playplan import Guide
+    from voicecoach.live.playplan import Guide
     guide = Guide(session.timeline)
     hold = next(e for e in session.timeline.events if e.kind == HOLD)
     lines = [text.strip() for _, text in frame("Player test", guide.status(hold.start + 100), 80)]
@@ -505,7 +505,7 @@ def test_frame_shows_exercise_step_time_left_and_progress(session):
 
 
 def test_line_screen_prints_one_short_line_per_step(session):
-    from voicecoach.playplan import Guide
+    from voicecoach.live.playplan import Guide
     guide = Guide(session.timeline)
     out = io.StringIO()
     screen = LineScreen("Player test", out)

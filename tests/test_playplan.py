@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from voicecoach.playplan import Guide, segments
-from voicecoach.routine import parse_routine
-from voicecoach.session import prepare
-from voicecoach.timeline import CHIME, HOLD, REST, SPEECH
+from voicecoach.live.playplan import Guide, segments
+from voicecoach.routine.load import parse_routine
+from voicecoach.session.prepare import prepare
+from voicecoach.plan.timeline import CHIME, HOLD, REST, SPEECH
 
 from conftest import FakeSynthesizer
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicecoach.audio import SAMPLE_RATE, Audio
-from voicecoach.render import CHUNK_SAMPLES, render_chunks
-from voicecoach.session import prepare
-from voicecoach.timeline import CHIME, HOLD, SPEECH, Chapter, Event, Timeline
+from voicecoach.session.render import CHUNK_SAMPLES, render_chunks
+from voicecoach.session.prepare import prepare
+from voicecoach.plan.timeline import CHIME, HOLD, SPEECH, Chapter, Event, Timeline
 
 from conftest import FakeSynthesizer
 

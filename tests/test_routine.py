@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voicecoach import routine as routine_module
+from voicecoach.routine import load as routine_module
 from voicecoach.errors import InputError, RoutineError
-from voicecoach.routine import (MAX_CUES, MAX_TEXT_CHARS, Exercise, Routine, Step, builtin_names,
+from voicecoach.routine.load import (MAX_CUES, MAX_TEXT_CHARS, Exercise, Routine, Step, builtin_names,
                                 format_duration, load_routine, parse_duration, parse_routine)
-from voicecoach.timeline import HOLD, SPEECH, build_timeline
+from voicecoach.plan.timeline import HOLD, SPEECH, build_timeline
 
 from conftest import FakeSynthesizer, needs_shared, shared_file
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voicecoach.routine import Exercise, Routine, Step
-from voicecoach.timeline import (CHIME, GAP_S, HOLD, REP_GAP_S, REST, SPEECH, build_timeline, clock,
+from voicecoach.routine.load import Exercise, Routine, Step
+from voicecoach.plan.timeline import (CHIME, GAP_S, HOLD, REP_GAP_S, REST, SPEECH, build_timeline, clock,
                                  format_table, script)
 
 RATE = 22_050

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import VoicecoachError
-from .routine import builtin_names, load_routine
+from .routine.load import builtin_names, load_routine
 from .speech.engines import DEFAULT_RATE, ENGINES, MAX_RATE, MIN_RATE
 
 
@@ -42,7 +42,7 @@ def _voice_options(command):
 
 
 def _prepare(routine: str, engine: str, voice: str | None, rate: int | None):
-    from .session import prepare
+    from .session.prepare import prepare
     return prepare(routine, engine=engine, voice=voice, rate=rate)
 
 
@@ -120,7 +120,7 @@ def plan(routine, engine, voice, rate, as_json):
     if as_json:
         click.echo(json.dumps(session.timeline.to_dict(), indent=1, ensure_ascii=False))
     else:
-        from .timeline import format_table
+        from .plan.timeline import format_table
         click.echo(format_table(session.timeline))
 
 
@@ -142,9 +142,9 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export import Progress, Terminated, check_destination, export_session
-    from .session import prepare
-    from .timeline import clock
+    from .export.exporter import Progress, Terminated, check_destination, export_session
+    from .session.prepare import prepare
+    from .plan.timeline import clock
     check_destination(output, transcript, timeline_path, routine)
     show = sys.stderr.isatty()
     with Progress("Preparing speech", show) as bar:
@@ -180,7 +180,7 @@ def play(routine, engine, voice, rate, lead_in, resume):
         voicecoach play back-pain
         voicecoach play back-pain --rate 120 --resume
     """
-    from .player import play_routine
+    from .live.player import play_routine
     status = play_routine(routine, engine=engine, voice=voice, rate=rate, lead_in_s=lead_in, resume=resume)
     if status:
         sys.exit(status)

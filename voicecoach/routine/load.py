@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from .durations import DURATION_HINT, format_duration, parse_duration
-from .errors import RoutineError
+from ..errors import RoutineError
 from .soundfiles import check_sound_file
 from .yamlsafe import compose
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 from threading import Lock, Thread
 
-from .chimes import load_chimes
+from ..session.chimes import load_chimes
 from .playplan import QUIT_PRESSED, REACHED
-from .session import Session, prepare
-from .speech.cache import SpeechCache
-from .timeline import build_timeline
+from ..session.prepare import Session, prepare
+from ..speech.cache import SpeechCache
+from ..plan.timeline import build_timeline
 
 
 class _Cancelled(Exception):

@@ -12,8 +12,8 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .audio import Audio
-from .timeline import CHIME, SPEECH, Event, Timeline
+from ..audio import Audio
+from ..plan.timeline import CHIME, SPEECH, Event, Timeline
 
 CHUNK_SAMPLES = 1 << 16  # about 3 s at 22.05 kHz: 128 KiB of int16 per chunk
 

@@ -12,9 +12,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import ExportError
-from .timeline import Timeline
-from .transcript import id3_tag
+from ..errors import ExportError
+from ..plan.timeline import Timeline
+from .tags import id3_tag
 
 # MP3 for phone podcast players: constant 64 kbit/s (exact seeking, every player), mono at
 # the voice's 22.05 kHz (MPEG-2 Layer III): about 29 MB an hour, clear for speech.

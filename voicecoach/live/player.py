@@ -23,9 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import AudioDeviceError, EngineError
-from .keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated, is_terminal
-from .places import Places
+from ..errors import AudioDeviceError, EngineError
+from .controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated, is_terminal
+from ..history.places import Places
 from .playplan import FINISHED, QUIT_PRESSED, REACHED, Guide, segments
 
 COUNT_IN = "Get ready. Three, two, one."
@@ -295,9 +295,9 @@ def play_routine(routine: str, *, engine: str = "espeak", voice: str | None = No
 
 def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, device,
                   stdin, stdout, clock) -> int:
-    from .routine import load_routine
-    from .speech.engines import make_synthesizer
-    from .warmup import Start
+    from ..routine.load import load_routine
+    from ..speech.engines import make_synthesizer
+    from .start import Start
     loaded = load_routine(routine)
     synth = synthesizer or make_synthesizer(engine, voice=voice, rate=rate)
     device = device or _open_device()

@@ -14,8 +14,8 @@ import re
 import struct
 from pathlib import Path
 
-from .errors import InputError
-from .timeline import SPEECH, Timeline
+from ..errors import InputError
+from ..plan.timeline import SPEECH, Timeline
 
 TRANSCRIPT_FORMATS = (".srt", ".vtt")
 ARTIST, GENRE = "voicecoach", "Podcast"

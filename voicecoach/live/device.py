@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import AudioDeviceError
+from ..errors import AudioDeviceError
 
 INSTALL_HINT = "install it with: sudo apt-get install libasound2-dev && pip install simpleaudio"
 

@@ -13,7 +13,7 @@ import re
 
 import yaml
 
-from .errors import RoutineError
+from ..errors import RoutineError
 
 MAX_DEPTH = 20  # a routine nests 6 levels; deeper is not a routine, and is refused early
 _CORE = "tag:yaml.org,2002:"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .routine import Exercise, Routine, Step, format_duration
+from ..routine.load import Exercise, Routine, Step, format_duration
 
 SPEECH, CHIME, HOLD, REST = "speech", "chime", "hold", "rest"
 KINDS = (SPEECH, CHIME, HOLD, REST)

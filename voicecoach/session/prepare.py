@@ -12,13 +12,13 @@ from typing import Iterator
 
 import numpy as np
 
-from .audio import Audio
+from ..audio import Audio
 from .chimes import load_chimes
 from .render import CHUNK_SAMPLES, render_chunks
-from .routine import Routine, load_routine
-from .speech.cache import SpeechCache
-from .speech.engines import make_synthesizer
-from .timeline import Timeline, build_timeline, script
+from ..routine.load import Routine, load_routine
+from ..speech.cache import SpeechCache
+from ..speech.engines import make_synthesizer
+from ..plan.timeline import Timeline, build_timeline, script
 
 
 @dataclass(frozen=True)

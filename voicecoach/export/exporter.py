@@ -26,11 +26,11 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .errors import ExportError, InputError
+from ..errors import ExportError, InputError
 from .mp3 import MP3_BITRATE_KBPS, MP3_QUALITY, write_mp3  # noqa: F401 (the bench reads the settings here)
-from .routine import Routine, builtin_names, load_routine
-from .timeline import Timeline
-from .transcript import ffmetadata, transcript_format, transcript_text
+from ..routine.load import Routine, builtin_names, load_routine
+from ..plan.timeline import Timeline
+from .tags import ffmetadata, transcript_format, transcript_text
 
 FORMATS = {".wav": "wav", ".mp3": "mp3", ".ogg": "ogg", ".opus": "opus", ".m4a": "m4a"}
 NEEDS_FFMPEG = ("ogg", "opus", "m4a")

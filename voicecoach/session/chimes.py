@@ -6,9 +6,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .audio import Audio
-from .errors import RoutineError
-from .routine import CHIME_NAMES, Routine
+from ..audio import Audio
+from ..errors import RoutineError
+from ..routine.load import CHIME_NAMES, Routine
 
 
 def shipped_sound_dir() -> Path:
@@ -19,7 +19,7 @@ def shipped_sound_dir() -> Path:
             return installed
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parent.parent / "sounds"  # running from a source tree
+    return Path(__file__).resolve().parents[2] / "sounds"  # running from a source tree
 
 
 def load_chimes(routine: Routine, sample_rate: int) -> dict[str, Audio]:

@@ -14,9 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from .paths import state_dir
-from .routine import builtin_names, resolve
-from .timeline import Timeline
+from ..paths import state_dir
+from ..routine.load import builtin_names, resolve
+from ..plan.timeline import Timeline
 
 FILE_NAME = "places.json"
 
