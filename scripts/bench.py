@@ -221,7 +221,7 @@ def naive_measured(bench: Bench, server) -> dict:
     cache = bench.fresh_cache()
     session = bench.session("live", cache)
     files = {name: shipped_sound_dir() / f"{name}.wav" for name in session.chimes}
-    items, sounds = bench_live.naive_plan(session.timeline, session.voice.audio, session.chimes, files)
+    items, sounds = bench_live.naive_plan(session.timeline, session.speech.audio, session.chimes, files)
     plan = bench.scratch("naive-plan")
     plan.write_text(json.dumps({"rate": DEFAULT_RATE, "voice": DEFAULT_VOICE, "items": items}))
     command = [sys.executable, str(Path(__file__).with_name("bench_naive.py")), str(plan)]

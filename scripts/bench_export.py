@@ -38,7 +38,7 @@ def child(routine: str, output: str) -> dict:
     done = time.perf_counter()
     return {"audio_s": session.timeline.total_s, "import_s": imported - started,
             "prepare_s": prepared - imported, "export_s": done - prepared,
-            "synthesized": session.voice.synthesized, "bytes": Path(output).stat().st_size}
+            "synthesized": session.speech.synthesized, "bytes": Path(output).stat().st_size}
 
 
 def run_export(routine: Path, output: Path, cache_dir: Path) -> dict:
@@ -124,7 +124,7 @@ def _joined_lines(timeline: Timeline, chime_files: dict, folder: Path, voice: st
 def _mp3(samples: np.ndarray, sample_rate: int) -> bytes:
     """MP3 bytes by lameenc with export.py's bit rate and quality."""
     import lameenc
-    from voicecoach.export.exporter import MP3_BITRATE_KBPS, MP3_QUALITY
+    from voicecoach.export.mp3 import MP3_BITRATE_KBPS, MP3_QUALITY
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(MP3_BITRATE_KBPS)
     encoder.set_in_sample_rate(sample_rate)

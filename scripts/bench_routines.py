@@ -16,13 +16,13 @@ from pathlib import Path
 import yaml
 
 from voicecoach.session.chimes import load_chimes
-from voicecoach.routine.load import MAX_TEXT_CHARS, parse_routine
+from voicecoach.routine import parse_routine
+from voicecoach.routine.vocabulary import MAX_TEXT_CHARS
 from voicecoach.plan.timeline import build_timeline
 
-# free-exercise-db, in the team's shared folder: beside the clone (CI) or in /work.
+# free-exercise-db's names and instructions, shipped with the tests (tests/data/README.md).
 _REPO = Path(__file__).resolve().parent.parent
-DATABASE_CANDIDATES = (_REPO.parent / "shared" / "data" / "free-exercise-db.json",
-                       Path("/work/shared/data/free-exercise-db.json"))
+DATABASE_CANDIDATES = (_REPO / "tests" / "data" / "free-exercise-db-texts.json",)
 ESTIMATE_RATE = 22_050
 WORDS_PER_S = 2.6  # espeak-ng at the default 140 wpm, measured on the built-in routine
 REST = "15s"
@@ -34,7 +34,7 @@ def database() -> Path:
     for path in DATABASE_CANDIDATES:
         if path.exists():
             return path
-    raise FileNotFoundError(f"free-exercise-db.json not found; looked at {', '.join(map(str, DATABASE_CANDIDATES))}")
+    raise FileNotFoundError(f"the free-exercise-db texts are not found; looked at {', '.join(map(str, DATABASE_CANDIDATES))}")
 
 
 def load_exercises(path: Path | None = None) -> list[dict]:

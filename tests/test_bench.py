@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, FakeSynthesizer, needs_shared, requires_espeak, shared_file
+from conftest import EXERCISE_TEXTS, REPO, FakeSynthesizer, requires_espeak
 from voicecoach.audio import SAMPLE_RATE, Audio
-from voicecoach.routine.load import load_routine, parse_routine
+from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.timeline import CHIME, HOLD, SPEECH
 
@@ -26,7 +26,6 @@ import bench_live  # noqa: E402
 import bench_report  # noqa: E402
 import bench_routines  # noqa: E402
 
-DATABASE = shared_file("data/free-exercise-db.json")
 requires_pulse = pytest.mark.skipif(shutil.which("pulseaudio") is None and not os.environ.get("CI"),
                                     reason="PulseAudio is not installed (CI installs it)")
 
@@ -76,7 +75,6 @@ def quick_results(tmp_path_factory):
 
 @requires_espeak
 @requires_pulse
-@needs_shared(DATABASE)
 def test_quick_json_has_every_figure(quick_results):
     missing = []
     for key in expected_keys():
@@ -91,7 +89,6 @@ def test_quick_json_has_every_figure(quick_results):
 
 @requires_espeak
 @requires_pulse
-@needs_shared(DATABASE)
 def test_table_prints_every_figure(quick_results, monkeypatch, capsys):
     monkeypatch.setattr(bench, "run", lambda quick: quick_results)
     assert bench.main(["--quick"]) == 0
@@ -200,7 +197,7 @@ def naive_recording(sounds, latency: int, drop: int | None = None) -> tuple[np.n
 def naive_sounds():
     session = fake_session(ShapedSynthesizer())
     files = {name: Path("/nonexistent") / name for name in session.chimes}
-    return bench_live.naive_plan(session.timeline, session.voice.audio, session.chimes, files)
+    return bench_live.naive_plan(session.timeline, session.speech.audio, session.chimes, files)
 
 
 def test_naive_plan_sleeps_through_holds_without_marks():
@@ -237,8 +234,8 @@ def test_measure_naive_counts_a_dropped_cue_and_keeps_going():
 
 # -- generated routines and the baseline ---------------------------------------------------
 
-@needs_shared(DATABASE)
 def test_generated_routines_are_valid_real_text_of_the_asked_length(tmp_path):
+    assert bench_routines.database() == EXERCISE_TEXTS  # shipped: no skip, in any clone
     exercises = bench_routines.load_exercises()
     assert len(exercises) > 700
     paths = bench_routines.write_routines(tmp_path, {"10min": 600})

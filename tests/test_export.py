@@ -21,10 +21,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach.export import exporter as export, mp3
+from voicecoach.export import destination, exporter, ffmpeg, mp3
+from voicecoach.progress import Progress
+from voicecoach.signals import Terminated
 from voicecoach.audio import SILENCE_THRESHOLD
 from voicecoach.cli import cli
 from voicecoach.errors import ExportError, InputError
+from voicecoach.routine import load_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.timeline import CHIME, SPEECH
 
@@ -82,7 +85,7 @@ def exported(session, tmp_path_factory) -> dict[str, Path]:
     files = {}
     for suffix in (".wav", ".mp3", ".m4a", ".ogg", ".opus"):
         if suffix in (".wav", ".mp3") or shutil.which("ffmpeg"):
-            files[suffix] = export.export_session(session, folder / f"s{suffix}")
+            files[suffix] = exporter.export_session(session, folder / f"s{suffix}")
     return files
 
 
@@ -143,7 +146,7 @@ def test_mp3_has_chapters_tags_and_exactly_the_timeline_length(session, exported
     audio = MP3(exported[".mp3"])
     timeline = session.timeline
     assert (audio.info.channels, audio.info.sample_rate, audio.info.bitrate_mode) == (1, 22050, BitrateMode.CBR)
-    assert audio.info.bitrate // 1000 == export.MP3_BITRATE_KBPS == 64
+    assert audio.info.bitrate // 1000 == mp3.MP3_BITRATE_KBPS == 64
     assert round(audio.info.length * 22050) == timeline.total  # the LAME Info frame says so
     tags = audio.tags
     assert (tags["TIT2"].text, tags["TPE1"].text, tags["TCON"].text) == (["Test & routine"], ["voicecoach"], ["Podcast"])
@@ -205,7 +208,7 @@ def test_chapters_starting_late_in_a_second_are_not_rounded_up(tmp_path, suffix)
     starts = [0, 35280, 59535, 77175]  # 0, 1.6, 2.7, 3.5 s
     timeline = Timeline("t", 22050, (), tuple(Chapter(f"c{i}", s) for i, s in enumerate(starts)), 88200)
     out = tmp_path / f"t{suffix}"
-    export.write_with_ffmpeg(out, [np.zeros(88200, np.int16)], timeline, suffix[1:], tmp_path / "ch.txt")
+    ffmpeg.write_with_ffmpeg(out, [np.zeros(88200, np.int16)], timeline, suffix[1:], tmp_path / "ch.txt")
     probe = _ffprobe(out)
     assert [c["tags"]["title"] for c in probe["chapters"]] == ["c0", "c1", "c2", "c3"]
     assert [float(c["start_time"]) for c in probe["chapters"]] == pytest.approx([0, 1.6, 2.7, 3.5], abs=0.002)
@@ -215,7 +218,7 @@ def test_chapters_starting_late_in_a_second_are_not_rounded_up(tmp_path, suffix)
 @pytest.mark.parametrize("name", ["a:b.ogg", "a:b.opus", "a:b.m4a"])
 def test_a_name_with_a_colon_is_a_file_not_a_protocol(fake_session, tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)  # relative, as typed: ffmpeg would read 'a:' or '.a:' as a protocol
-    export.export_session(fake_session, Path(name))
+    exporter.export_session(fake_session, Path(name))
     duration = float(_ffprobe(tmp_path / name)["format"]["duration"])
     assert duration == pytest.approx(fake_session.timeline.total_s, abs=0.05)
     assert _no_leftovers(tmp_path) == []
@@ -235,19 +238,19 @@ def _ms(h, m, s, ms) -> int:
 def test_transcripts_time_every_spoken_cue(session, tmp_path):
     spoken = [e for e in session.timeline.events if e.kind == SPEECH]
     expected = [(_millis(e.start), _millis(e.end), e.text) for e in spoken]
-    export.export_session(session, tmp_path / "s.wav", transcript=tmp_path / "s.srt")
+    exporter.export_session(session, tmp_path / "s.wav", transcript=tmp_path / "s.srt")
     srt = (tmp_path / "s.srt").read_text()
     cues = _SRT_CUE.findall(srt)
     assert [int(c[0]) for c in cues] == list(range(1, len(spoken) + 1))
     assert [(_ms(*c[1:5]), _ms(*c[5:9]), c[9]) for c in cues] == expected
-    export.export_session(session, tmp_path / "s.wav", transcript=tmp_path / "s.vtt")
+    exporter.export_session(session, tmp_path / "s.wav", transcript=tmp_path / "s.vtt")
     vtt = (tmp_path / "s.vtt").read_text()
     assert vtt.startswith("WEBVTT\n\n")
     assert [(_ms(*c[0:4]), _ms(*c[4:8]), c[8]) for c in _VTT_CUE.findall(vtt)] == expected
 
 
 def test_vtt_escapes_markup_and_srt_keeps_one_line_per_cue(tmp_path):
-    from voicecoach.export.tags import transcript_text
+    from voicecoach.export.subtitles import transcript_text
     from voicecoach.plan.timeline import Chapter, Event, Timeline
     timeline = Timeline("t", 22050, (Event(22050, 11025, SPEECH, 0, text="Knees <together> &\n\n  still"),),
                         (Chapter("Introduction", 0),), 44100)
@@ -332,8 +335,26 @@ def test_no_output_may_replace_the_routine_or_its_sounds(tmp_path, monkeypatch, 
 
 
 def test_a_built_in_routine_has_no_file_to_protect(tmp_path):
-    export.check_destination(tmp_path / "back-pain.wav", tmp_path / "back-pain.srt",
-                             tmp_path / "back-pain.json", routine="back-pain")
+    destination.check_destination(tmp_path / "back-pain.wav", tmp_path / "back-pain.srt",
+                                  tmp_path / "back-pain.json", routine=load_routine("back-pain"))
+
+
+def test_no_output_may_be_a_shipped_chime(tmp_path):
+    from voicecoach.session.chimes import shipped_sound_dir
+    chime = shipped_sound_dir() / "start.wav"
+    before = chime.read_bytes()
+    result = run("export", "back-pain", "-o", str(chime))
+    assert (result.exit_code, result.stderr) == (2, f"Error: -o: '{chime}' is the shipped start chime; "
+                                                    "give another name\n")
+    assert chime.read_bytes() == before
+
+
+def test_export_reports_its_progress_in_samples(fake_session, tmp_path):
+    calls = []
+    exporter.export_session(fake_session, tmp_path / "s.wav", progress=lambda done, total: calls.append((done, total)))
+    total = fake_session.timeline.total
+    assert calls[-1] == (total, total) and len(calls) > 1
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
 def test_an_unwritable_destination_is_refused_before_synthesis(tmp_path):
@@ -341,10 +362,10 @@ def test_an_unwritable_destination_is_refused_before_synthesis(tmp_path):
         f"2 Error: -o: the folder '{tmp_path / 'missing'}' does not exist; create it first\n")
     with pytest.raises(InputError, match=r"^-o: '.*' is a folder; give a file name inside it$"):
         (tmp_path / "folder.mp3").mkdir()
-        export.check_destination(tmp_path / "folder.mp3", None, None)  # (click refuses it even earlier)
+        destination.check_destination(tmp_path / "folder.mp3", None, None)  # (click refuses it even earlier)
     (tmp_path / "null.json").symlink_to("/dev/null")
     with pytest.raises(InputError, match=r"^--timeline: '.*null.json' exists and is not a regular file; give another name$"):
-        export.check_destination(tmp_path / "s.wav", None, tmp_path / "null.json")  # never replace a device
+        destination.check_destination(tmp_path / "s.wav", None, tmp_path / "null.json")  # never replace a device
     # /sys refuses new files even to root (a chmod'ed folder would not stop root)
     assert re.fullmatch(r"2 Error: -o: cannot write in '/sys': (Permission denied|Read-only file system)\n",
                         _refused(tmp_path, "-o", "/sys/s.wav"))
@@ -381,7 +402,7 @@ def test_a_failing_encoder_leaves_no_file_and_the_old_one_untouched(fake_session
     old = tmp_path / "s.m4a"
     old.write_bytes(b"the previous export")
     with pytest.raises(ExportError) as error:
-        export.export_session(fake_session, old, transcript=tmp_path / "s.srt")
+        exporter.export_session(fake_session, old, transcript=tmp_path / "s.srt")
     assert str(error.value) == "ffmpeg failed to encode .m4a (exit status 3): Conversion failed: fake encoder exploded"
     assert error.value.exit_code == 1
     assert old.read_bytes() == b"the previous export"
@@ -411,12 +432,12 @@ def test_a_full_disk_leaves_no_file_and_the_old_one_untouched(fake_session, tmp_
         def full(path, chunks, timeline):
             Path(path).write_bytes(b"RIFF")
             raise OSError(28, "No space left on device")
-        monkeypatch.setattr(export, "write_wav", full)
+        monkeypatch.setattr(exporter, "write_wav", full)
     old = folder / "s.wav"
     old.write_bytes(b"the previous export")
     assert fake_session.timeline.total * 2 > 200 * 1024  # it cannot fit
     with pytest.raises(ExportError) as error:
-        export.export_session(fake_session, old, timeline_path=folder / "s.json")
+        exporter.export_session(fake_session, old, timeline_path=folder / "s.json")
     assert str(error.value) == f"could not write '{old}': the disk is full; nothing was written"
     assert old.read_bytes() == b"the previous export"
     assert sorted(p.name for p in folder.iterdir()) == ["s.wav"]
@@ -500,8 +521,8 @@ def test_a_signal_while_renaming_waits_until_every_file_is_in_place(fake_session
         real_replace(source, destination)
 
     monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(export.Terminated) as stopped:
-        export.export_session(fake_session, tmp_path / "s.wav", transcript=tmp_path / "s.srt",
+    with pytest.raises(Terminated) as stopped:
+        exporter.export_session(fake_session, tmp_path / "s.wav", transcript=tmp_path / "s.srt",
                               timeline_path=tmp_path / "s.json")
     assert stopped.value.signum == signal.SIGTERM
     assert renamed == ["s.json", "s.srt", "s.wav"]
@@ -513,7 +534,7 @@ def test_a_signal_while_renaming_waits_until_every_file_is_in_place(fake_session
 def test_audio_is_renamed_last_whatever_order_the_files_were_made(tmp_path, monkeypatch):
     renamed = []
     monkeypatch.setattr(os, "replace", lambda source, destination: renamed.append(Path(destination).name))
-    with export._Temporaries() as files:
+    with destination.Temporaries() as files:
         for name in ("s.wav", "s.srt", "s.json"):
             files.new(tmp_path / name)
         files.commit(last=tmp_path / "s.wav")
@@ -529,7 +550,7 @@ def test_an_interrupt_while_ffmpeg_finishes_stops_ffmpeg(fake_session, tmp_path,
     (folder / "ffmpeg").write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\ncat >/dev/null\nexec sleep 30\n")
     (folder / "ffmpeg").chmod(0o755)
     monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
-    fed = export._feed
+    fed = ffmpeg._feed
 
     def feed_then_interrupt(process, chunks):
         fed(process, chunks)
@@ -538,11 +559,11 @@ def test_an_interrupt_while_ffmpeg_finishes_stops_ffmpeg(fake_session, tmp_path,
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export, "_feed", feed_then_interrupt)
+    monkeypatch.setattr(ffmpeg, "_feed", feed_then_interrupt)
     previous = signal.signal(signal.SIGALRM, interrupt)
     try:
         with pytest.raises(KeyboardInterrupt):
-            export.export_session(fake_session, tmp_path / "s.ogg")
+            exporter.export_session(fake_session, tmp_path / "s.ogg")
         pid = int((tmp_path / "pid").read_text())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -575,7 +596,7 @@ def test_only_temporaries_of_dead_processes_are_removed(tmp_path):
                  f".c.m4a.voicecoach-partial-{dead.pid}.chapters", "a.mp3.voicecoach-partial-x", "keep.wav"]
         for name in names:
             (tmp_path / name).write_bytes(b"x")
-        removed = export.remove_stale_partials(tmp_path)
+        removed = destination.remove_stale_partials(tmp_path)
         assert sorted(p.name for p in removed) == sorted(names[1:3])
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names[0], names[3], names[4]])
     finally:
@@ -587,8 +608,9 @@ def test_only_temporaries_of_dead_processes_are_removed(tmp_path):
 
 def test_the_progress_bar_draws_on_a_terminal_and_clears_itself():
     stream = io.StringIO()
-    with export.Progress("Writing s.mp3", True, 22050, stream=stream, interval_s=0) as bar:
-        list(bar.count((np.zeros(22050 * 30, np.int16) for _ in range(4)), 22050 * 120))
+    with Progress("Writing s.mp3", True, 22050, stream=stream, interval_s=0) as bar:
+        for quarter in range(1, 5):
+            bar.update(22050 * 30 * quarter, 22050 * 120)
     text = stream.getvalue()
     assert "\rWriting s.mp3 [########......................]  25% 0:30 of 2:00" in text
     assert "\rWriting s.mp3 [##############################] 100% 2:00 of 2:00" in text
@@ -597,7 +619,7 @@ def test_the_progress_bar_draws_on_a_terminal_and_clears_itself():
 
 def test_the_progress_bar_is_silent_when_not_on_a_terminal():
     stream = io.StringIO()
-    with export.Progress("Preparing speech", False, stream=stream) as bar:
+    with Progress("Preparing speech", False, stream=stream) as bar:
         for done in range(1, 11):
             bar.update(done, 10)
     assert stream.getvalue() == ""
@@ -610,7 +632,7 @@ def test_a_routine_s_own_chime_is_what_the_file_plays(tmp_path):
     routine = tmp_path / "r.yaml"
     routine.write_text("title: Own bell\nsounds:\n  start: bell.wav\n" + ROUTINE.split("\n", 1)[1])
     session = prepare(str(routine), synthesizer=FakeSynthesizer())
-    export.export_session(session, tmp_path / "s.wav")
+    exporter.export_session(session, tmp_path / "s.wav")
     samples, _ = _wav_samples(tmp_path / "s.wav")
     starts = [e for e in session.timeline.events if e.kind == CHIME and e.sound == "start"]
     assert len(starts) == 2

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from voicecoach.cli import cli
 from voicecoach.errors import RoutineError
-from voicecoach.routine.load import (_EXERCISE_KEYS, _ROUTINE_KEYS, _STEP_KEYS, CHIME_NAMES, MAX_FILE_BYTES,
-                                load_routine, parse_routine)
+from voicecoach.routine import load_routine, parse_routine
+from voicecoach.routine.vocabulary import CHIME_NAMES, EXERCISE_KEYS, MAX_FILE_BYTES, ROUTINE_KEYS, STEP_KEYS
 from voicecoach.routine.soundfiles import wav_problem
 from voicecoach.plan.timeline import build_timeline, script
 
@@ -166,12 +166,12 @@ def load_or_refuse(raw) -> None:
 
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-KEYS = st.sampled_from(sorted(set(_ROUTINE_KEYS + _EXERCISE_KEYS + _STEP_KEYS + CHIME_NAMES))) | st.text(max_size=8)
+KEYS = st.sampled_from(sorted(set(ROUTINE_KEYS + EXERCISE_KEYS + STEP_KEYS + CHIME_NAMES))) | st.text(max_size=8)
 SCALARS = (st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=40)
            | st.sampled_from(["2s", "1m30s", "0.5", "-1s", ".inf", "{side}", "{{x}}", "left", "yes", "~", ""]))
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
                       max_leaves=25)
-EXERCISE_LIKE = st.dictionaries(st.sampled_from(_EXERCISE_KEYS), VALUES, max_size=7)
+EXERCISE_LIKE = st.dictionaries(st.sampled_from(EXERCISE_KEYS), VALUES, max_size=7)
 ROUTINE_LIKE = st.fixed_dictionaries(
     {"title": VALUES, "exercises": st.lists(EXERCISE_LIKE | VALUES, max_size=3)},
     optional={"rest": VALUES, "intro": VALUES, "outro": VALUES, "sounds": VALUES})

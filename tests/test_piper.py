@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from voicecoach.audio import Audio
 from voicecoach.cli import cli
 from voicecoach.errors import EngineError, InputError
-from voicecoach.routine.load import parse_routine
+from voicecoach.routine import parse_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.speech import piper_engine
 from voicecoach.speech.engines import make_synthesizer
@@ -259,7 +259,7 @@ def test_switching_engines_changes_only_the_speech(joe):
     assert all(x != y for x, y in speech)
     for event in b.events:
         if event.kind == "speech":
-            assert event.length == len(piper.voice.audio(event.text))
+            assert event.length == len(piper.speech.audio(event.text))
     rendered = sum(len(chunk) for chunk in piper.chunks())
     assert rendered == b.total
 

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated
+from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys
+from voicecoach.signals import Terminated, stop_signals
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_without_a_terminal_there_are_no_keys_and_wait_just_waits():
 def test_stop_signals_raise_terminated_and_are_restored(signum):
     before = signal.getsignal(signum)
     with pytest.raises(Terminated) as stopped:
-        with StopSignals():
+        with stop_signals():
             os.kill(os.getpid(), signum)
             time.sleep(1)  # the handler runs before this returns
     assert stopped.value.signum == signum

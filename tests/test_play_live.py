@@ -22,13 +22,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.live.player import COUNT_IN
 from voicecoach.session.prepare import prepare
 
 from conftest import requires_espeak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from pulse_server import TAP_LATENCY_MS, PulseServer, bursts, match_bursts, onset_errors_ms  # noqa: E402
+from voicecoach.plan.phrases import load_phrases
+
+COUNT_IN = load_phrases("en").say("count_in")
 
 pytestmark = [requires_espeak, pytest.mark.real, pytest.mark.audio,
               pytest.mark.skipif(shutil.which("pulseaudio") is None and not os.environ.get("CI"),
@@ -71,7 +73,7 @@ def reference(shared):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VOICECOACH_CACHE_DIR", str(shared / "cache"))
         session = prepare(str(shared / "live.yaml"))
-        count_in = session.voice.audio(COUNT_IN).samples
+        count_in = session.speech.audio(COUNT_IN).samples
     return session, np.concatenate(list(session.chunks())), count_in
 
 

@@ -16,17 +16,20 @@ import time
 import numpy as np
 import pytest
 
-from voicecoach.live import player as player_module
 from voicecoach.errors import AudioDeviceError, EngineError
 from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
 from voicecoach.history.places import Places
-from voicecoach.live.player import COUNT_IN, Player, play_routine
-from voicecoach.routine.load import parse_routine
+from voicecoach.live.play import Parts, play_routine
+from voicecoach.live.player import Player
+from voicecoach.routine import parse_routine
 from voicecoach.live.screen import LineScreen, big, countdown, frame
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.timeline import HOLD, SPEECH
 
 from conftest import FakeSynthesizer
+from voicecoach.plan.phrases import load_phrases
+
+COUNT_IN = load_phrases("en").say("count_in")
 
 ROUTINE = """
 title: Player test
@@ -130,28 +133,6 @@ class FakeScreen:
         self.closed = True
 
 
-class InlineThread:
-    """Runs the session's preparation at once, so tests with a fake clock are exact."""
-
-    def __init__(self, target, args=(), name=None, daemon=None):
-        self.target, self.args = target, args
-
-    def start(self):
-        self.target(*self.args)
-
-    def is_alive(self):
-        return False
-
-    def join(self, timeout=None):
-        pass
-
-
-@pytest.fixture
-def inline_preparing(monkeypatch):
-    from voicecoach.live import start as warmup
-    monkeypatch.setattr(warmup, "Thread", InlineThread)
-
-
 @pytest.fixture
 def synth():
     return FakeSynthesizer()
@@ -244,9 +225,9 @@ def test_pause_keeps_silence_then_counts_in_and_repeats_the_cue_cut_off(session,
     player, clock, device = make_player(session, [(at, PAUSE), (at + 5.0, PAUSE)])
     start = clock.now
     assert player.run(0, start) == "finished"
-    count_in = [p for p in device.played if len(p.samples) == len(session.voice.audio(COUNT_IN))]
+    count_in = [p for p in device.played if len(p.samples) == len(session.speech.audio(COUNT_IN))]
     assert len(count_in) == 1 and COUNT_IN in synth.calls
-    assert np.array_equal(count_in[0].samples, session.voice.audio(COUNT_IN).samples)
+    assert np.array_equal(count_in[0].samples, session.speech.audio(COUNT_IN).samples)
     assert count_in[0].started - (start + at) == pytest.approx(5.0, abs=0.01)  # silence while paused
     after = [p for p in device.played if p.started > count_in[0].started]
     assert after[0].started == pytest.approx(count_in[0].ends + 0.5, abs=0.002)
@@ -298,7 +279,7 @@ def test_pause_then_n_moves_the_place_and_resumes_there_with_a_count_in(session)
     player.run(0, clock.now)
     after = [p for i, p in player.started if i >= player.keys.start + at]
     assert after[0] == session.timeline.chapters[1].start
-    assert any(len(p.samples) == len(session.voice.audio(COUNT_IN)) for p in device.played)
+    assert any(len(p.samples) == len(session.speech.audio(COUNT_IN)) for p in device.played)
 
 
 def test_speech_failing_at_the_count_in_raises_engine_error(tmp_path):
@@ -319,8 +300,9 @@ def test_play_routine_no_device_says_how_to_export(tmp_path):
     clock = FakeClock()
     device = FakeDevice(clock, missing=True)
     with pytest.raises(AudioDeviceError) as error:
-        play_routine("back-pain", synthesizer=FakeSynthesizer(), device=device, stdin=io.StringIO(),
-                     stdout=io.StringIO(), clock=clock)
+        play_routine("back-pain",
+            parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdin=io.StringIO(),
+                        stdout=io.StringIO(), clock=clock))
     assert str(error.value) == ("no sound device could be opened (ALSA: connection refused); to listen "
                                 "without one, export the session: voicecoach export back-pain -o session.mp3")
 
@@ -331,50 +313,53 @@ def _write_routine(tmp_path) -> str:
     return str(path)
 
 
-def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch, inline_preparing):
+def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch):
     routine = _write_routine(tmp_path)
     clock = FakeClock()
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
+    controls = FakeKeys(clock)
     device = FakeDevice(clock, dead_at=clock.now + 12.0)
     with pytest.raises(AudioDeviceError) as error:
-        play_routine(routine, synthesizer=FakeSynthesizer(), device=device, stdout=io.StringIO(),
-                     clock=clock, lead_in_s=0.5)
+        play_routine(routine, lead_in_s=0.5,
+            parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdout=io.StringIO(),
+                        clock=clock, controls=controls, background=False))
     assert str(error.value).startswith("the audio server stopped during the session")
     assert str(error.value).endswith(f"; your place is kept: voicecoach play {routine} --resume")
     assert Places(routine).saved()["title"] in ("Reach", "Bend")
 
 
-def test_play_routine_keeps_the_place_when_speech_fails_mid_session(tmp_path, monkeypatch, inline_preparing):
+def test_play_routine_keeps_the_place_when_speech_fails_mid_session(tmp_path, monkeypatch):
     routine = _write_routine(tmp_path)
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     at = session.timeline.chapters[2].start / session.sample_rate + 0.5  # in Bend's first cue
     clock = FakeClock()
-    monkeypatch.setattr(player_module, "Keys",
-                        lambda stdin: _KeysContext(FakeKeys(clock, [(at, PAUSE), (at + 1, PAUSE)])))
+    controls = FakeKeys(clock, [(at, PAUSE), (at + 1, PAUSE)])
     with pytest.raises(EngineError) as error:
-        play_routine(routine, synthesizer=FakeSynthesizer(fail_on="Get ready"), device=FakeDevice(clock),
-                     stdout=io.StringIO(), clock=clock, lead_in_s=0)
+        play_routine(routine, lead_in_s=0,
+            parts=Parts(synthesizer=FakeSynthesizer(fail_on="Get ready"), device=FakeDevice(clock),
+                        stdout=io.StringIO(), clock=clock, controls=controls, background=False))
     assert str(error.value) == ("fake engine failed on 'Get ready. Three, two, one.'; "
                                 f"your place is kept: voicecoach play {routine} --resume")
     assert Places(routine).saved() == {"chapter": 2, "title": "Bend"}
 
 
-def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch, inline_preparing):
+def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch):
     routine = _write_routine(tmp_path)
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     at = session.timeline.chapters[2].start / session.sample_rate + 1.0
     clock = FakeClock()
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock, [(at, QUIT)])))
+    controls = FakeKeys(clock, [(at, QUIT)])
     out = io.StringIO()
-    code = play_routine(routine, synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdin=None,
-                        stdout=out, clock=clock, lead_in_s=0)
+    code = play_routine(routine, lead_in_s=0,
+        parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdin=None, stdout=out,
+                    clock=clock, controls=controls, background=False))
     assert code == 0
     assert out.getvalue().splitlines()[-1] == \
         f"Stopped at Bend. To continue from there: voicecoach play {routine} --resume"
     device, out = FakeDevice(clock), io.StringIO()
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
-    play_routine(routine, synthesizer=FakeSynthesizer(), device=device, stdout=out, clock=clock,
-                 lead_in_s=0, resume=True)
+    controls = FakeKeys(clock)
+    play_routine(routine, lead_in_s=0, resume=True,
+        parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdout=out, clock=clock,
+                    controls=controls, background=False))
     segments = device.played[1:]  # after the lead-in
     assert np.array_equal(segments[0].samples[:1000], render(session, session.timeline.chapters[2].start,
                                                               session.timeline.chapters[2].start + 1000))
@@ -383,24 +368,14 @@ def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch, inline_pre
     assert Places(routine).saved() is None
 
 
-class _KeysContext:
-    def __init__(self, keys):
-        self.keys = keys
-
-    def __enter__(self):
-        return self.keys
-
-    def __exit__(self, *exc):
-        pass
-
-
-def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkeypatch, inline_preparing):
+def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkeypatch):
     routine = _write_routine(tmp_path)
     clock = FakeClock()
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
+    controls = FakeKeys(clock)
     out = io.StringIO()
-    play_routine(routine, synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=out,
-                 clock=clock, lead_in_s=0, resume=True)
+    play_routine(routine, lead_in_s=0, resume=True,
+        parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=out,
+                    clock=clock, controls=controls, background=False))
     assert out.getvalue().splitlines()[0] == f"No saved place for {routine}; starting from the beginning."
 
 
@@ -428,12 +403,12 @@ def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkey
                 synth.release.set()  # 3 s in: the intro (0.9 s) is over, preparing goes on
             return super().wait(timeout_s)
 
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(Keys(clock)))
+    controls = Keys(clock)
     device, screen = FakeDevice(clock), FakeScreen()
-    monkeypatch.setattr(player_module, "_screen", lambda title, keys, stdout: screen)
     start = clock.now
-    assert play_routine(routine, synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
-                        lead_in_s=0.5) == 0
+    assert play_routine(routine, lead_in_s=0.5,
+        parts=Parts(synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
+                    controls=controls, screen=screen)) == 0
     full = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     head_end = full.timeline.chapters[1].start
     intro, *rest = device.played[1:]  # after the lead-in
@@ -445,14 +420,14 @@ def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkey
     assert waiting and all(s.total_s is None for s in waiting)
 
 
-def test_the_screen_follows_the_intro_then_the_exercises(tmp_path, monkeypatch, inline_preparing):
+def test_the_screen_follows_the_intro_then_the_exercises(tmp_path, monkeypatch):
     routine = _write_routine(tmp_path)
     clock = FakeClock()
-    monkeypatch.setattr(player_module, "Keys", lambda stdin: _KeysContext(FakeKeys(clock)))
+    controls = FakeKeys(clock)
     screen = FakeScreen()
-    monkeypatch.setattr(player_module, "_screen", lambda title, keys, stdout: screen)
-    play_routine(routine, synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=io.StringIO(),
-                 clock=clock, lead_in_s=0.5)
+    play_routine(routine, lead_in_s=0.5,
+        parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=io.StringIO(),
+                    clock=clock, controls=controls, screen=screen, background=False))
     shown = [(s.chapter, s.step) for s, _ in screen.shown]
     steps = [step for i, step in enumerate(shown) if i == 0 or shown[i - 1] != step]
     assert steps[:3] == [("Introduction", "ready"), ("Introduction", "say"), ("Introduction", "")]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from voicecoach.live.playplan import Guide, segments
-from voicecoach.routine.load import parse_routine
+from voicecoach.routine import parse_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.timeline import CHIME, HOLD, REST, SPEECH
 

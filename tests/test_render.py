@@ -128,6 +128,6 @@ def test_a_prepared_session_renders_its_timeline_with_the_fake_voice(tmp_path):
     assert len(out) == session.timeline.total
     for event in session.timeline.events:
         if event.kind == SPEECH:
-            assert np.array_equal(out[event.start:event.end], session.voice.audio(event.text).samples)
+            assert np.array_equal(out[event.start:event.end], session.speech.audio(event.text).samples)
         if event.kind == CHIME:
             assert np.array_equal(out[event.start:event.end], session.chimes[event.sound].samples)

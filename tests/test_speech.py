@@ -146,7 +146,7 @@ def test_the_time_allowed_for_a_cue_grows_with_its_length():
     """The longest cue a routine allows (5,000 characters) at the slowest rate (80 WPM)
     took espeak-ng 3.1 s on an idle 2-core machine and ~5 s loaded: a fixed 10 s would
     be close to failing it, while a short cue should not wait long for a hung engine."""
-    from voicecoach.routine.load import MAX_TEXT_CHARS
+    from voicecoach.routine.vocabulary import MAX_TEXT_CHARS
     assert pyttsx3_engine.synthesis_timeout_s("One.") == pytest.approx(10, abs=0.1)
     assert pyttsx3_engine.synthesis_timeout_s("x" * MAX_TEXT_CHARS) >= 10 * 5
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voicecoach.routine.load import Exercise, Routine, Step
+from voicecoach.plan.phrases import load_phrases
+from voicecoach.routine import Exercise, Routine, Step
 from voicecoach.plan.timeline import (CHIME, GAP_S, HOLD, REP_GAP_S, REST, SPEECH, build_timeline, clock,
                                  format_table, script)
 
@@ -135,7 +136,7 @@ def test_sets_sides_rests_and_progress_words():
     assert spoken[1:] == ["Next exercise: Roll. 2 sets of 4 repetitions on each side.", "Set 1 of 2.",
                           *expected_set, "Rest for 15 seconds.", "Set 2 of 2.", *expected_set,
                           "Well done. Rest for 10 seconds. Up next: Next one.",
-                          "Next exercise: Next one. 1 repetition.", "Go.", routine.outro]
+                          "Next exercise: Next one. 1 repetition.", "Go.", load_phrases("en").say("outro")]
 
 
 def test_chapters_start_on_their_first_sound():

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import VoicecoachError
-from .routine.load import builtin_names, load_routine
+from .routine import builtin_names, load_routine
 from .speech.engines import DEFAULT_RATE, ENGINES, MAX_RATE, MIN_RATE
 
 
@@ -142,22 +142,28 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export.exporter import Progress, Terminated, check_destination, export_session
+    from .export.destination import check_destination
+    from .export.exporter import export_session
+    from .progress import Progress
     from .session.prepare import prepare
-    from .plan.timeline import clock
-    check_destination(output, transcript, timeline_path, routine)
+    from .signals import Terminated, stop_signals
+    loaded = load_routine(routine)
+    check_destination(output, transcript, timeline_path, loaded)
     show = sys.stderr.isatty()
-    with Progress("Preparing speech", show) as bar:
-        session = prepare(routine, engine=engine, voice=voice, rate=rate, progress=bar.update)
     try:
-        written = export_session(session, output, transcript=transcript, timeline_path=timeline_path,
-                                 progress=show, routine=routine)
+        with stop_signals():
+            with Progress("Preparing speech", show) as bar:
+                session = prepare(loaded, engine=engine, voice=voice, rate=rate, progress=bar.update)
+            with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
+                written = export_session(session, output, transcript=transcript,
+                                         timeline_path=timeline_path, progress=bar.update)
     except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
         click.echo(f"Stopped by {stop}.", err=True)
         sys.exit(128 + stop.signum)
     for path in (transcript, timeline_path):
         if path is not None:
             click.echo(f"Wrote {path}")
+    from .text import clock
     click.echo(f"Wrote {written} ({clock(session.timeline.total_s)}, "
                f"{len(session.timeline.chapters)} chapters)")
 
@@ -180,7 +186,7 @@ def play(routine, engine, voice, rate, lead_in, resume):
         voicecoach play back-pain
         voicecoach play back-pain --rate 120 --resume
     """
-    from .live.player import play_routine
+    from .live.play import play_routine
     status = play_routine(routine, engine=engine, voice=voice, rate=rate, lead_in_s=lead_in, resume=resume)
     if status:
         sys.exit(status)

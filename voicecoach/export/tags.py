@@ -1,10 +1,6 @@
-"""What a session says and where its chapters are, in the forms other programs read.
-
-- subtitles of the spoken cues: SubRip (``.srt``) or WebVTT (``.vtt``); each speech event
-  is one cue, from the sample where its voice starts to the sample where it stops, in
-  milliseconds (rounded to the nearest);
-- the chapters and tags of an MP3 (an ID3v2.3 tag) and of ffmpeg's formats (ffmetadata).
-Pure: made from the ``Timeline`` alone, no audio.
+"""Tags and chapters in the forms players read: an ID3v2.3 tag for MP3 (CHAP and CTOC
+frames) and ffmpeg's ffmetadata file for Ogg and M4A. Pure: made from the ``Timeline``.
+mutagen builds the ID3 frames (imported here only).
 """
 
 from __future__ import annotations
@@ -12,55 +8,11 @@ from __future__ import annotations
 import io
 import re
 import struct
-from pathlib import Path
 
-from ..errors import InputError
-from ..plan.timeline import SPEECH, Timeline
+from ..plan.timeline import Timeline
+from .subtitles import millis, stamp
 
-TRANSCRIPT_FORMATS = (".srt", ".vtt")
 ARTIST, GENRE = "voicecoach", "Podcast"
-
-
-def transcript_format(path: str | Path) -> str:
-    """``.srt`` or ``.vtt`` from a file name, or an ``InputError`` naming both."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in TRANSCRIPT_FORMATS:
-        raise InputError(f"--transcript: unknown subtitle format {suffix or '(no extension)'!r} in "
-                         f"{str(path)!r}; use {' or '.join(TRANSCRIPT_FORMATS)}")
-    return suffix
-
-
-def transcript_text(timeline: Timeline, suffix: str) -> str:
-    """The whole subtitle file for ``suffix`` (``.srt`` or ``.vtt``)."""
-    cues = sorted((e for e in timeline.events if e.kind == SPEECH), key=lambda e: e.start)
-    blocks = []
-    for number, event in enumerate(cues, 1):
-        start = _millis(event.start, timeline.sample_rate)
-        end = _millis(event.end, timeline.sample_rate)
-        text = " ".join(event.text.split())  # a blank line would end the cue early
-        if suffix == ".vtt":
-            blocks.append(f"{_stamp(start, '.')} --> {_stamp(end, '.')}\n{_vtt_escape(text)}\n")
-        else:
-            blocks.append(f"{number}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{text}\n")
-    header = "WEBVTT\n\n" if suffix == ".vtt" else ""
-    return header + "\n".join(blocks)
-
-
-def _millis(samples: int, sample_rate: int) -> int:
-    return (samples * 1000 + sample_rate // 2) // sample_rate  # exact integer rounding
-
-
-def _stamp(millis: int, separator: str) -> str:
-    """``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (VTT)."""
-    seconds, millis = divmod(millis, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
-
-
-def _vtt_escape(text: str) -> str:
-    """WebVTT cue text treats ``&`` and ``<`` as markup, and ``-->`` ends a timing line."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def id3_tag(timeline: Timeline) -> bytes:
@@ -68,8 +20,8 @@ def id3_tag(timeline: Timeline) -> bytes:
     per section under a CTOC, so podcast players can skip between exercises."""
     from mutagen.id3 import CHAP, CTOC, ID3, TCON, TIT2, TPE1, CTOCFlags
     tag = ID3()
-    millis = [_millis(c.start, timeline.sample_rate) for c in timeline.chapters]
-    millis.append(_millis(timeline.total, timeline.sample_rate))
+    starts = [millis(c.start, timeline.sample_rate) for c in timeline.chapters]
+    starts.append(millis(timeline.total, timeline.sample_rate))
     ids = [f"chp{index}" for index in range(len(timeline.chapters))]
     for frame in (TIT2(encoding=3, text=[timeline.title]), TPE1(encoding=3, text=[ARTIST]),
                   TCON(encoding=3, text=[GENRE]),
@@ -77,7 +29,7 @@ def id3_tag(timeline: Timeline) -> bytes:
                        child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[timeline.title])])):
         tag.add(frame)
     for index, chapter in enumerate(timeline.chapters):
-        tag.add(CHAP(element_id=ids[index], start_time=millis[index], end_time=millis[index + 1],
+        tag.add(CHAP(element_id=ids[index], start_time=starts[index], end_time=starts[index + 1],
                      sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
     buffer = io.BytesIO()
     tag.save(buffer, v2_version=3, padding=lambda info: 0)
@@ -109,7 +61,7 @@ def ffmetadata(timeline: Timeline, chapters_as_comments: bool = False) -> str:
              f"genre={GENRE}"]
     if chapters_as_comments:
         for index, chapter in enumerate(timeline.chapters):
-            lines += [f"CHAPTER{index:03d}={_stamp(_millis(chapter.start, timeline.sample_rate), '.')}",
+            lines += [f"CHAPTER{index:03d}={stamp(millis(chapter.start, timeline.sample_rate), '.')}",
                       f"CHAPTER{index:03d}NAME={_ffmetadata_escape(chapter.title)}"]
         return "\n".join(lines) + "\n"
     for index, chapter in enumerate(timeline.chapters):

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..paths import state_dir
-from ..routine.load import builtin_names, resolve
+from ..routine import builtin_names, resolve
 from ..plan.timeline import Timeline
 
 FILE_NAME = "places.json"

@@ -7,28 +7,22 @@ random delay of opening a sound stream never adds up: every cue starts within a 
 milliseconds of its plan, however long the session; a constant output latency just
 shifts everything. Segments hold their silent tails too, so a stream is always open
 and what is heard is the renderer's output, sample for sample.
-
-Start-up: the quiet lead-in starts playing first (it also proves there is a sound
-device); the speech is prepared while it and the intro play (``warmup``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import shlex
-import sys
 import time
 from typing import Callable
 
 import numpy as np
 
-from ..errors import AudioDeviceError, EngineError
-from .controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys, StopSignals, Terminated, is_terminal
+from ..errors import AudioDeviceError
 from ..history.places import Places
+from .controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
 from .playplan import FINISHED, QUIT_PRESSED, REACHED, Guide, segments
 
-COUNT_IN = "Get ready. Three, two, one."
 AFTER_COUNT_IN_S = 0.5     # silence between the count-in and the cue it leads into
 AFTER_SKIP_S = 0.3         # lets the stopped stream's last buffered ~0.1 s play out first
 LEAD_IN_MARGIN_S = 5.0     # the lead-in stream keeps playing silence if preparing runs late
@@ -40,7 +34,8 @@ STALL_S = 0.5              # a start this late (process stopped, machine stalled
 
 
 class Player:
-    """Plays one prepared session from a position, obeying keys, until done or stopped."""
+    """Plays one prepared session from a position, obeying the controls (anything with
+    ``wait(timeout_s) -> command | None``), until done or stopped."""
 
     def __init__(self, session, device, keys, screen, places: Places | None = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -244,8 +239,8 @@ class Player:
         return None
 
     def count_in(self, resume_at: int) -> None:
-        """"Get ready. Three, two, one." in the session's voice, then the timeline again."""
-        spoken = self.session.voice.audio(COUNT_IN)  # cached after its first use
+        """The pack's "Get ready. Three, two, one." in the session's voice, then the timeline again."""
+        spoken = self.session.speech.audio(self.session.phrases.say("count_in"))  # cached after its first use
         now = self.clock()
         self.playing.append((self.play(spoken.samples), now + len(spoken) / self.rate))
         self.go(resume_at, now + len(spoken) / self.rate + AFTER_COUNT_IN_S)
@@ -273,107 +268,3 @@ class Player:
                 self.places.clear()
             except OSError:
                 pass
-
-
-# -- the command -------------------------------------------------------------------------
-
-def play_routine(routine: str, *, engine: str = "espeak", voice: str | None = None,
-                 rate: int | None = None, lead_in_s: float = 1.0, resume: bool = False,
-                 synthesizer=None, device=None, stdin=None, stdout=None,
-                 clock: Callable[[], float] = time.monotonic) -> int:
-    """``voicecoach play``. Returns the exit status: 0 when done or stopped with q, 130
-    for Ctrl-C, 128 + the signal for SIGTERM and SIGHUP. Failures raise ``VoicecoachError``
-    (the place reached is kept for ``--resume`` first)."""
-    stdout = stdout or sys.stdout
-    try:
-        with StopSignals():
-            return _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer,
-                                 device, stdin, stdout, clock)
-    except Terminated as signal:  # before the session started: nothing to keep
-        return 128 + signal.signum
-
-
-def _play_routine(routine, engine, voice, rate, lead_in_s, resume, synthesizer, device,
-                  stdin, stdout, clock) -> int:
-    from ..routine.load import load_routine
-    from ..speech.engines import make_synthesizer
-    from .start import Start
-    loaded = load_routine(routine)
-    synth = synthesizer or make_synthesizer(engine, voice=voice, rate=rate)
-    device = device or _open_device()
-    lead_in, heard_at = _start_lead_in(device, routine, lead_in_s, synth.sample_rate, clock)
-    with Keys(stdin) as keys:
-        screen = _screen(loaded.title, keys, stdout)
-        try:
-            if is_terminal(stdout):
-                screen.note(f"{loaded.title}: getting ready...")
-            places = Places(routine)
-            start = Start(loaded, synth, places, routine, resume, screen)
-        except BaseException:
-            lead_in.stop()
-            screen.close()
-            raise
-        player = Player(start.session, device, keys, screen, places, clock)
-        player.playing.append((lead_in, heard_at + LEAD_IN_MARGIN_S))
-        return _run(player, routine, lambda: start.play(player, max(heard_at, clock())), stdout, start)
-
-
-def _open_device():
-    from .device import SimpleaudioDevice
-    return SimpleaudioDevice()
-
-
-def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> tuple[object, float]:
-    """Start the quiet lead-in (silence, so wireless headphones wake up before the first
-    word); returns it and the instant it ends. It also proves there is a sound device,
-    before any time goes into speech."""
-    try:
-        playback = device.play(np.zeros(round((lead_in_s + LEAD_IN_MARGIN_S) * rate), np.int16), rate)
-    except AudioDeviceError as error:
-        raise AudioDeviceError(f"no sound device could be opened ({error}); to listen without one, "
-                               f"export the session: voicecoach export {shlex.quote(routine)} "
-                               "-o session.mp3") from None
-    return playback, clock() + lead_in_s
-
-
-def _screen(title: str, keys: Keys, stdout):
-    from .screen import LineScreen, TerminalScreen
-    if is_terminal(stdout):
-        return TerminalScreen(title, keys.interactive, stdout)
-    return LineScreen(title, stdout)
-
-
-def _run(player: Player, routine: str, play: Callable[[], str], stdout, start) -> int:
-    again = f"voicecoach play {shlex.quote(routine)} --resume"
-    try:
-        outcome, code = play(), 0
-    except KeyboardInterrupt:
-        outcome, code = QUIT_PRESSED, 130
-    except Terminated as signal:
-        outcome, code = QUIT_PRESSED, 128 + signal.signum
-    except (AudioDeviceError, EngineError) as error:
-        player.keep_current_place()
-        raise type(error)(f"{error}; your place is kept: {again}") from None
-    finally:
-        _close(player)
-        start.close()
-    if outcome == FINISHED:
-        _say(stdout, f"Session complete: {player.timeline.title}.")
-    else:
-        title = player.keep_current_place()
-        _say(stdout, f"Stopped at {title}. To continue from there: {again}")
-    return code
-
-
-def _say(stdout, line: str) -> None:
-    try:
-        stdout.write(line + "\n")
-        stdout.flush()
-    except OSError:
-        pass  # the terminal is gone (SIGHUP): the place is kept all the same
-
-
-def _close(player: Player) -> None:
-    player.stop_sound()
-    player.screen.close()
-

@@ -13,6 +13,8 @@ import sys
 import textwrap
 import threading
 
+from ..text import clock
+from .controls.keys import HELP as KEYS_HELP
 from .playplan import Status
 
 # 3x5 pixel digits; each pixel is drawn two characters wide so the digits look square.
@@ -26,12 +28,6 @@ _FONT = {
 }
 LABELS = {"say": "Listen", "hold": "Hold", "rest": "Rest", "ready": "Get ready", "": ""}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
-
-
-def clock(seconds: float) -> str:
-    """``m:ss`` (whole seconds, rounded down)."""
-    whole = max(0, int(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def countdown(seconds: float) -> str:
@@ -61,8 +57,9 @@ def where(status: Status) -> str:
 
 
 def frame(title: str, status: Status, width: int, paused: bool = False,
-          keys: bool = True) -> list[tuple[str, str]]:
-    """The screen as ``(style, text)`` lines, each text already centred in ``width``."""
+          controls: str = KEYS_HELP) -> list[tuple[str, str]]:
+    """The screen as ``(style, text)`` lines, each text already centred in ``width``;
+    ``controls`` is the line naming the active controls ("" for none)."""
     lines = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
     label = "Paused" if paused else LABELS.get(status.step, "")
     lines.append((BOLD, label))
@@ -75,21 +72,21 @@ def frame(title: str, status: Status, width: int, paused: bool = False,
     lines.append(("", ""))
     if status.total_s:
         bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
-        lines.append(("", f"{bar}  {clock(status.elapsed_s)} / {clock(status.total_s)}"))
+        lines.append(("", f"{bar}  {clock(status.elapsed_s, millis=False)} / {clock(status.total_s, millis=False)}"))
     else:
-        lines.append(("", clock(status.elapsed_s)))
+        lines.append(("", clock(status.elapsed_s, millis=False)))
     if paused:
         lines += [("", ""), ("", "press space to continue, q to stop")]
-    elif keys:
-        lines += [("", ""), (DIM, "space pause · n next · p previous · r repeat · q stop")]
+    elif controls:
+        lines += [("", ""), (DIM, controls)]
     return [(style, text.center(width).rstrip()) for style, text in lines]
 
 
 class TerminalScreen:
     """Redraws the whole screen in the terminal's alternate buffer when it changes."""
 
-    def __init__(self, title: str, keys: bool, stream=None):
-        self.title, self.keys = title, keys
+    def __init__(self, title: str, controls: str, stream=None):
+        self.title, self.controls = title, controls
         self.stream = stream or sys.stdout
         self._last: list | None = None
         _write(self.stream, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J")  # alternate screen, no cursor
@@ -97,7 +94,7 @@ class TerminalScreen:
 
     def show(self, status: Status, paused: bool = False) -> None:
         size = shutil.get_terminal_size((80, 24))
-        lines = frame(self.title, status, size.columns, paused, self.keys)
+        lines = frame(self.title, status, size.columns, paused, self.controls)
         if lines == self._last:
             return
         self._last = lines
@@ -175,7 +172,7 @@ class LineScreen:
         if key == self._last or (status.step in ("", "ready") and not paused):
             return
         self._last = key
-        self.stream.write(f"{clock(status.elapsed_s):>5}  {status.chapter}: {self._what(status, paused)}\n")
+        self.stream.write(f"{clock(status.elapsed_s, millis=False):>5}  {status.chapter}: {self._what(status, paused)}\n")
         self.stream.flush()
 
     @staticmethod

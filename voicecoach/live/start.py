@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 from threading import Lock, Thread
 
+from ..plan.phrases import load_phrases
+from ..plan.timeline import build_timeline, intro_text
 from ..session.chimes import load_chimes
-from .playplan import QUIT_PRESSED, REACHED
 from ..session.prepare import Session, prepare
 from ..speech.cache import SpeechCache
-from ..plan.timeline import build_timeline
+from .playplan import QUIT_PRESSED, REACHED
 
 
 class _Cancelled(Exception):
@@ -42,17 +43,18 @@ class SerialSynthesizer:
 def head_session(routine, synthesizer) -> tuple[Session, int]:
     """The intro chapter as a session of its own, and where it ends (in samples)."""
     cache = SpeechCache(synthesizer)
-    intro = routine.intro
+    phrases = load_phrases(routine.language)
+    intro = intro_text(routine, phrases)
     bare = dataclasses.replace(routine, exercises=())
     timeline = build_timeline(bare, lambda text: cache.samples(text) if text == intro else 0,
-                              lambda sound: 0, synthesizer.sample_rate)
-    return Session(routine, timeline, cache, {}), timeline.chapters[1].start
+                              lambda sound: 0, synthesizer.sample_rate, phrases)
+    return Session(routine, timeline, cache, {}, phrases), timeline.chapters[1].start
 
 
 class Preparing:
     """``head`` (and ``head_end``) now; ``session()`` once the thread has prepared it."""
 
-    def __init__(self, routine, synthesizer):
+    def __init__(self, routine, synthesizer, background: bool = True):
         synthesizer = SerialSynthesizer(synthesizer)
         load_chimes(routine, synthesizer.sample_rate)  # a bad sound file is bad input: say so now
         self.head, self.head_end = head_session(routine, synthesizer)
@@ -60,8 +62,11 @@ class Preparing:
         self._error: BaseException | None = None
         self._cancel = False
         self._thread = Thread(target=self._prepare, args=(routine, synthesizer),
-                                        name="voicecoach-prepare", daemon=True)
-        self._thread.start()
+                              name="voicecoach-prepare", daemon=True)
+        if background:
+            self._thread.start()
+        else:  # everything before the intro plays (tests on a fake clock)
+            self._prepare(routine, synthesizer)
 
     def _prepare(self, routine, synthesizer) -> None:
         try:
@@ -80,7 +85,8 @@ class Preparing:
 
     def session(self) -> Session:
         """The full session (waits for it); raises what preparing it raised."""
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         if self._error is not None:
             raise self._error
         _check_same_start(self.head, self._session, self.head_end)
@@ -89,7 +95,8 @@ class Preparing:
     def cancel(self, timeout_s: float = 2.0) -> None:
         """Stop after the cue being synthesized (no cache entry is left half written)."""
         self._cancel = True
-        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
 
 
 def _check_same_start(head: Session, full: Session, end: int) -> None:
@@ -103,13 +110,14 @@ class Start:
     """Where the session starts, and with what: the full session when resuming; else
     the intro alone while a thread prepares the rest (as explained above)."""
 
-    def __init__(self, routine, synthesizer, places, source: str, resume: bool, screen):
+    def __init__(self, routine, synthesizer, places, source: str, resume: bool, screen,
+                 background: bool = True):
         self.preparing = None
         if resume:
             self.session = prepare(routine, synthesizer=synthesizer)
             self.position = resume_position(self.session, places, source, screen)
         else:
-            self.preparing = Preparing(routine, synthesizer)
+            self.preparing = Preparing(routine, synthesizer, background)
             self.session, self.position = self.preparing.head, 0
 
     def play(self, player, due: float) -> str:

@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from ..routine.load import Exercise, Routine, Step, format_duration
+from ..routine import Exercise, Routine, Step
+from ..text import clock
+from .phrases import Phrases, load_phrases
 
 SPEECH, CHIME, HOLD, REST = "speech", "chime", "hold", "rest"
 KINDS = (SPEECH, CHIME, HOLD, REST)
 # Silences between consecutive sounds, in seconds: calm, but never dead air.
 GAP_S = 0.35
 REP_GAP_S = 1.0
-COUNT_WORDS = {1: "One", 2: "Two", 3: "Three"}
 HALFWAY_MIN_HOLD_S = 20.0
 INTRO_CHAPTER, FINISH_CHAPTER = "Introduction", "Finish"
 
@@ -107,17 +108,20 @@ ChimeSamples = Callable[[str], int]
 
 
 def build_timeline(routine: Routine, speech_samples: SpeechSamples,
-                   chime_samples: ChimeSamples, sample_rate: int) -> Timeline:
-    """Schedule ``routine``; lengths come from the two callables, in samples."""
-    plan = _Planner(speech_samples, chime_samples, sample_rate)
+                   chime_samples: ChimeSamples, sample_rate: int,
+                   phrases: Phrases | None = None) -> Timeline:
+    """Schedule ``routine``; lengths come from the two callables, in samples. What the
+    coach says in its own words comes from ``phrases`` (default: the routine's language)."""
+    plan = _Planner(speech_samples, chime_samples, sample_rate, phrases or load_phrases(routine.language))
     _schedule(plan, routine)
     return Timeline(routine.title, sample_rate, tuple(plan.events), tuple(plan.chapters), plan.cursor)
 
 
-def script(routine: Routine) -> list[str]:
+def script(routine: Routine, phrases: Phrases | None = None) -> list[str]:
     """Every distinct text the timeline may speak, in order (for synthesis ahead of time)."""
     texts: list[str] = []
-    collector = _Planner(lambda text: texts.append(text) or 0, lambda sound: 0, 1)
+    collector = _Planner(lambda text: texts.append(text) or 0, lambda sound: 0, 1,
+                         phrases or load_phrases(routine.language))
     collector.keep_every_mark = True
     _schedule(collector, routine)
     return list(dict.fromkeys(texts))
@@ -125,7 +129,7 @@ def script(routine: Routine) -> list[str]:
 
 def _schedule(plan: "_Planner", routine: Routine) -> None:
     plan.chapter(INTRO_CHAPTER)
-    plan.say(routine.intro, None)
+    plan.say(intro_text(routine, plan.phrases), None)
     last = len(routine.exercises) - 1
     for index, exercise in enumerate(routine.exercises):
         plan.chapter(exercise.name)
@@ -133,15 +137,17 @@ def _schedule(plan: "_Planner", routine: Routine) -> None:
         if index < last:
             _between_exercises(plan, routine, routine.exercises[index + 1])
     plan.chapter(FINISH_CHAPTER)
-    plan.say(routine.outro, None)
+    plan.say(routine.outro or plan.phrases.say("outro"), None)
     plan.chime("end", None)
 
 
 class _Planner:
     """A cursor on the timeline that appends events back to back."""
 
-    def __init__(self, speech_samples: SpeechSamples, chime_samples: ChimeSamples, rate: int):
+    def __init__(self, speech_samples: SpeechSamples, chime_samples: ChimeSamples, rate: int,
+                 phrases: Phrases):
         self.speech_samples, self.chime_samples, self.rate = speech_samples, chime_samples, rate
+        self.phrases = phrases
         self.events: list[Event] = []
         self.chapters: list[Chapter] = []
         self.cursor = 0
@@ -184,7 +190,7 @@ class _Planner:
         """
         start, length = self.cursor, self.samples(seconds)
         interval = self.add(kind, length, exercise)
-        marks = [(text, start + self.samples(at)) for text, at in _marks(seconds, count)]
+        marks = [(text, start + self.samples(at)) for text, at in _marks(seconds, count, self.phrases)]
         limits = [at for _, at in marks[1:]] + [start + length]
         for (text, at), limit in zip(marks, limits):
             spoken = self.speech_samples(text)
@@ -192,44 +198,49 @@ class _Planner:
                 self.events.append(Event(at, spoken, SPEECH, interval.chapter, exercise, text=text))
 
 
-def _marks(seconds: float, count: bool) -> Iterator[tuple[str, float]]:
+def _marks(seconds: float, count: bool, phrases: Phrases) -> Iterator[tuple[str, float]]:
     """(word, offset in seconds) spoken inside a hold: "Halfway", then the last seconds."""
     if not count:
         return
     if seconds >= HALFWAY_MIN_HOLD_S:
-        yield "Halfway.", seconds / 2
+        yield phrases.say("halfway"), seconds / 2
     for remaining in (3, 2, 1):
         if remaining <= seconds:
-            yield COUNT_WORDS[remaining], seconds - remaining
+            yield phrases.count_word(remaining), seconds - remaining
 
 
-def _announce(exercise: Exercise) -> str:
-    reps = exercise.reps
-    amount = f"{reps} repetition" + ("s" if reps != 1 else "")
+def intro_text(routine: Routine, phrases: Phrases) -> str:
+    """What the intro says: the routine's own, or the pack's welcome."""
+    return routine.intro or phrases.say("intro")
+
+
+def _announce(exercise: Exercise, phrases: Phrases) -> str:
+    amount = phrases.amount(exercise.reps, "reps_one", "reps_other")
     if exercise.sides:
-        amount += " on each side"
+        amount = phrases.say("on_each_side", amount=amount)
     if exercise.sets > 1:
-        amount = f"{exercise.sets} sets of {amount}"
-    return f"Next exercise: {exercise.name}. {amount}."
+        amount = phrases.say("sets_of", sets=exercise.sets, amount=amount)
+    return phrases.say("announce", name=exercise.name, amount=amount)
 
 
 def _exercise(plan: _Planner, exercise: Exercise) -> None:
     name = exercise.name
-    plan.say(_announce(exercise), name)
+    words = plan.phrases
+    plan.say(_announce(exercise, words), name)
     if exercise.instructions:
         plan.say(exercise.instructions, name)
     plan.chime("start", name)
     for set_number in range(1, exercise.sets + 1):
         if exercise.sets > 1:
-            plan.say(f"Set {set_number} of {exercise.sets}.", name)
+            plan.say(words.say("set_of", number=set_number, sets=exercise.sets), name)
         for side_index, side in enumerate(exercise.sides or (None,)):
             if side is not None:
-                plan.say(f"{'Now the' if side_index else 'Starting on the'} {side} side.", name)
+                plan.say(words.say("next_side" if side_index else "first_side", side=side), name)
             for rep in range(1, exercise.reps + 1):
                 _rep(plan, exercise, rep, side)
         if set_number < exercise.sets and exercise.rest_between_sets_s:
             seconds = exercise.rest_between_sets_s
-            _rest(plan, seconds, name, f"Rest for {format_duration(seconds)}.")
+            _rest(plan, seconds, name, words.say("rest", duration=words.duration(seconds)))
             plan.chime("next", name)
 
 
@@ -237,18 +248,22 @@ def _rep(plan: _Planner, exercise: Exercise, rep: int, side: str | None) -> None
     if rep > 1:
         plan.gap(REP_GAP_S)
     for step_index, step in enumerate(exercise.steps):
-        text = step.say.format(side=side)  # also undoes doubled braces where there are no sides
+        if step.say is None:
+            text = plan.phrases.say("hold")
+        else:
+            text = step.say.format(side=side)  # also undoes doubled braces where there are no sides
         if step_index == 0:
-            text = _progress(rep, exercise.reps) + text
+            text = _progress(rep, exercise.reps, text, plan.phrases)
         _step(plan, step, text, exercise.name, side)
 
 
-def _progress(rep: int, reps: int) -> str:
+def _progress(rep: int, reps: int, text: str, phrases: Phrases) -> str:
+    """The first cue of a rep, led by "Last one." or "Two more." where they apply."""
     if reps > 1 and rep == reps:
-        return "Last one. "
+        return phrases.say("last_one", text=text)
     if reps >= 4 and rep == reps - 1:
-        return "Two more. "
-    return ""
+        return phrases.say("two_more", text=text)
+    return text
 
 
 def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) -> None:
@@ -268,18 +283,10 @@ def _rest(plan: _Planner, seconds: float, exercise: str | None, announcement: st
 
 def _between_exercises(plan: _Planner, routine: Routine, following: Exercise) -> None:
     if routine.rest_s:
-        rest = format_duration(routine.rest_s)
-        _rest(plan, routine.rest_s, None, f"Well done. Rest for {rest}. Up next: {following.name}.")
+        rest = plan.phrases.duration(routine.rest_s)
+        _rest(plan, routine.rest_s, None, plan.phrases.say("rest_before", duration=rest, name=following.name))
         plan.chime("next", None)
 
-
-def clock(seconds: float) -> str:
-    """``m:ss.mmm`` (or ``h:mm:ss.mmm``) for tables and transcripts."""
-    millis = round(seconds * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    text = f"{minutes:d}:{millis / 1000:06.3f}"
-    return f"{hours:d}:{minutes:02d}:{millis / 1000:06.3f}" if hours else text
 
 
 def format_table(timeline: Timeline) -> str:

@@ -1,7 +1,14 @@
-"""Routines: YAML text -> frozen ``Routine`` objects, with every check and its message."""
+"""Routines: YAML text -> frozen ``Routine`` objects, with every check and its message.
 
-from .load import (CHIME_NAMES, Exercise, Routine, Step, builtin_names, format_duration,
-                   load_routine, parse_duration, parse_routine, resolve)
+``load`` finds and reads the file, ``yamlsafe`` turns it into a node tree, ``validate``
+checks it against the ``vocabulary`` and builds the ``model``; ``schema`` is the same
+vocabulary as JSON Schema, for editors.
+"""
+
+from .durations import format_duration, parse_duration
+from .load import builtin_names, load_routine, parse_routine, resolve
+from .model import Exercise, Routine, Step
+from .vocabulary import CHIME_NAMES
 
 __all__ = ["Step", "Exercise", "Routine", "load_routine", "parse_routine", "resolve",
            "builtin_names", "parse_duration", "format_duration", "CHIME_NAMES"]

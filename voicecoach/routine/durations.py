@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from ..text import clip
+
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _SECONDS = r"s(?:ec(?:ond)?s?)?"
 _DURATION = re.compile(rf"{_NUMBER}\s*m(?:in(?:ute)?s?)?\s*(?:{_NUMBER}\s*{_SECONDS})?|{_NUMBER}\s*{_SECONDS}",
@@ -28,9 +30,9 @@ def parse_duration(value: object) -> float:
     if math.isnan(seconds):
         raise ValueError(f"must be {DURATION_HINT}, got NaN (not a number)")
     if math.isinf(seconds):
-        raise ValueError(f"must be a finite duration like 2s or 1m30s, got {_clip(str(value))}")
+        raise ValueError(f"must be a finite duration like 2s or 1m30s, got {clip(str(value))}")
     if seconds <= 0:
-        raise ValueError(f"must be a positive duration like 2s or 1m30s, got {_clip(str(value))}")
+        raise ValueError(f"must be a positive duration like 2s or 1m30s, got {clip(str(value))}")
     return seconds
 
 
@@ -61,13 +63,9 @@ def format_duration(seconds: float) -> str:
 
 def _shown(value: object) -> str:
     if isinstance(value, str):
-        return f"the text {_clip(value)!r}"
+        return f"the text {clip(value)!r}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return f"{str(value).lower()} (true/false)"
-    return _clip(str(value))
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(str(value))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import os
 import wave
+
+from ..text import clip
 from pathlib import Path
 
 MAX_SOUND_BYTES = 10_000_000
@@ -22,27 +24,27 @@ def check_sound_file(folder: Path, text: str) -> Path:
     path = confined_path(folder, text)
     problem = wav_problem(path)
     if problem:
-        raise ValueError(f"sound file {_clip(text)!r} {problem}")
+        raise ValueError(f"sound file {clip(text)!r} {problem}")
     return path
 
 
 def confined_path(folder: Path, text: str) -> Path:
     """``folder / text``, resolved, if it is an existing file inside ``folder`` (symlinks too)."""
     if Path(text).is_absolute():
-        raise ValueError(f"must be a path relative to the routine's folder, got {_clip(text)!r}")
+        raise ValueError(f"must be a path relative to the routine's folder, got {clip(text)!r}")
     try:
         base = folder.resolve()
         candidate = (base / text).resolve()
         exists = candidate.is_file()
     except (OSError, RuntimeError, ValueError):  # too long, a symlink loop, a NUL byte
-        raise ValueError(f"is not a usable file name, got {_clip(text)!r}") from None
+        raise ValueError(f"is not a usable file name, got {clip(text)!r}") from None
     if not candidate.is_relative_to(base):
         # Named inside the folder but resolving outside: a symlink (or ../ through one).
         linked = Path(os.path.normpath(base / text)).is_relative_to(base)
         how = "links to a file" if linked else "is"
-        raise ValueError(f"must be a file inside the routine's folder; {_clip(text)!r} {how} outside it")
+        raise ValueError(f"must be a file inside the routine's folder; {clip(text)!r} {how} outside it")
     if not exists:
-        raise ValueError(f"sound file {_clip(text)!r} does not exist in the routine's folder"
+        raise ValueError(f"sound file {clip(text)!r} does not exist in the routine's folder"
                          f"{_suggest_wav(base, Path(text).name)}")
     return candidate
 
@@ -59,7 +61,7 @@ def wav_problem(path: Path) -> str | None:
         return f"cannot be read ({error.strerror}); {_PCM16}"
     except Exception as error:  # noqa: BLE001 - wave raises many kinds on a damaged header
         reason = " ".join(str(error).split()) or type(error).__name__
-        return f"is not a readable WAV file ({_clip(reason)}); {_PCM16}"
+        return f"is not a readable WAV file ({clip(reason)}); {_PCM16}"
     if width != 2:
         return f"is {8 * width}-bit audio; {_PCM16}"
     if channels not in (1, 2) or not 8_000 <= rate <= 192_000:
@@ -78,7 +80,3 @@ def _suggest_wav(folder: Path, name: str) -> str:
         return ""
     match = difflib.get_close_matches(name, wavs, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ""
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -14,6 +14,7 @@ import re
 import yaml
 
 from ..errors import RoutineError
+from ..text import clip
 
 MAX_DEPTH = 20  # a routine nests 6 levels; deeper is not a routine, and is refused early
 _CORE = "tag:yaml.org,2002:"
@@ -36,7 +37,7 @@ class _GuardedLoader(yaml.SafeLoader):
         tag = getattr(event, "tag", None)
         if tag not in (None, "!") and tag not in _ALLOWED_TAGS:
             shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
-            raise RoutineError(f"YAML tag {_clip(shown)} is not supported; remove it",
+            raise RoutineError(f"YAML tag {clip(shown)} is not supported; remove it",
                                path=self.name, line=line)
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -106,7 +107,3 @@ def _problem(error: yaml.MarkedYAMLError) -> str:
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace, newlines included, made one space."""
     return " ".join(text.split())
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

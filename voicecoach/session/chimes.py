@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..audio import Audio
 from ..errors import RoutineError
-from ..routine.load import CHIME_NAMES, Routine
+from ..routine import CHIME_NAMES, Routine
 
 
 def shipped_sound_dir() -> Path:
@@ -22,12 +22,17 @@ def shipped_sound_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "sounds"  # running from a source tree
 
 
+def chime_paths(routine: Routine) -> dict[str, Path]:
+    """Name -> the WAV file ``routine`` plays for each chime: its own, else the shipped one."""
+    own = dict(routine.sounds)
+    return {name: Path(own.get(name) or shipped_sound_dir() / f"{name}.wav") for name in CHIME_NAMES}
+
+
 def load_chimes(routine: Routine, sample_rate: int) -> dict[str, Audio]:
     """Name -> trimmed audio at ``sample_rate`` for every chime the timeline uses."""
     own = dict(routine.sounds)
     chimes = {}
-    for name in CHIME_NAMES:
-        path = own.get(name) or shipped_sound_dir() / f"{name}.wav"
+    for name, path in chime_paths(routine).items():
         try:
             audio = Audio.from_wav_bytes(path.read_bytes())
         except (OSError, ValueError) as error:

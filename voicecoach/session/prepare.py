@@ -7,6 +7,7 @@ lengths. ``chunks`` is the single way to turn it into sound, for export and play
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -15,18 +16,24 @@ import numpy as np
 from ..audio import Audio
 from .chimes import load_chimes
 from .render import CHUNK_SAMPLES, render_chunks
-from ..routine.load import Routine, load_routine
+from ..routine import Routine, load_routine
 from ..speech.cache import SpeechCache
-from ..speech.engines import make_synthesizer
+from ..speech.engines import DEFAULT_ENGINE, make_synthesizer
+from ..errors import InputError, RoutineError
+from ..plan.phrases import Phrases, load_phrases
 from ..plan.timeline import Timeline, build_timeline, script
 
 
 @dataclass(frozen=True)
 class Session:
+    """``speech`` is the single source of every cue's audio within the session: the cache
+    answers the same samples for the same text each time (espeak-ng alone would not)."""
+
     routine: Routine
     timeline: Timeline
-    voice: SpeechCache
+    speech: SpeechCache
     chimes: dict[str, Audio]
+    phrases: Phrases
 
     @property
     def sample_rate(self) -> int:
@@ -34,16 +41,35 @@ class Session:
 
     def chunks(self, start: int = 0, end: int | None = None,
                chunk_samples: int = CHUNK_SAMPLES) -> Iterator[np.ndarray]:
-        return render_chunks(self.timeline, self.voice.audio, self.chimes, start, end, chunk_samples)
+        return render_chunks(self.timeline, self.speech.audio, self.chimes, start, end, chunk_samples)
 
 
-def prepare(routine: str | Routine, *, engine: str = "espeak", voice: str | None = None,
-            rate: int | None = None, synthesizer=None, progress=None) -> Session:
-    """Load, synthesize and plan. ``synthesizer`` overrides the engine (tests use fakes)."""
-    loaded = routine if isinstance(routine, Routine) else load_routine(routine)
-    synth = synthesizer or make_synthesizer(engine, voice=voice, rate=rate)
+def prepare(routine: str | Routine, *, engine: str = DEFAULT_ENGINE, voice: str | None = None,
+            rate: int | None = None, language: str | None = None, synthesizer=None,
+            progress=None) -> Session:
+    """Load, synthesize and plan. ``language`` overrides the routine's; ``synthesizer``
+    overrides the engine (tests use fakes)."""
+    loaded = with_language(routine if isinstance(routine, Routine) else load_routine(routine), language)
+    phrases = load_phrases(loaded.language)
+    synth = synthesizer or make_voice(engine, voice, rate, phrases)
     cache = SpeechCache(synth)
-    cache.prefetch(script(loaded), progress=progress)
+    cache.prefetch(script(loaded, phrases), progress=progress)
     chimes = load_chimes(loaded, synth.sample_rate)
-    timeline = build_timeline(loaded, cache.samples, lambda name: len(chimes[name]), synth.sample_rate)
-    return Session(loaded, timeline, cache, chimes)
+    timeline = build_timeline(loaded, cache.samples, lambda name: len(chimes[name]), synth.sample_rate, phrases)
+    return Session(loaded, timeline, cache, chimes, phrases)
+
+
+def with_language(routine: Routine, language: str | None) -> Routine:
+    """``routine`` spoken in ``language`` (None: its own), checked to have a phrase pack."""
+    if language is not None:
+        routine = dataclasses.replace(routine, language=language)
+    try:
+        load_phrases(routine.language)
+    except InputError as error:
+        raise RoutineError(str(error).removeprefix("language: "), path=routine.source, field="language") from None
+    return routine
+
+
+def make_voice(engine: str, voice: str | None, rate: int | None, phrases: Phrases):
+    """The synthesizer; with no ``voice`` given, the engine's voice for the language."""
+    return make_synthesizer(engine, voice=voice or phrases.voices.get(engine), rate=rate)

@@ -6,6 +6,7 @@ import importlib
 
 from ..errors import InputError
 
+DEFAULT_ENGINE = "espeak"
 DEFAULT_RATE = 140  # words per minute: calm, clear for someone lying with eyes closed
 MIN_RATE, MAX_RATE = 80, 300
 # engine -> (its adapter module, its synthesizer class), imported only when chosen: piper
@@ -25,14 +26,14 @@ def check_rate(rate: int | None) -> int:
     return rate
 
 
-def make_synthesizer(engine: str = "espeak", *, voice: str | None = None, rate: int | None = None):
+def make_synthesizer(engine: str = DEFAULT_ENGINE, *, voice: str | None = None, rate: int | None = None):
     """A synthesizer for ``engine`` at ``rate`` WPM with ``voice`` (None: the default)."""
     rate = check_rate(rate)
     module, synthesizer = _adapter(engine)
     return getattr(module, synthesizer)(voice=voice, rate=rate)
 
 
-def list_voices(engine: str = "espeak"):
+def list_voices(engine: str = DEFAULT_ENGINE):
     """``VoiceInfo`` records for ``engine``."""
     module, _ = _adapter(engine)
     return module.list_voices()

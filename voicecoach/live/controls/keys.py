@@ -1,4 +1,4 @@
-"""Single key presses from the terminal, and the signals that must stop a session cleanly.
+"""Single key presses from the terminal: the keys of a live session.
 
 When stdin is a terminal it is put in cbreak mode (keys arrive one by one, unechoed;
 Ctrl-C still interrupts) for the session and always restored. Otherwise there are no
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import sys
 import time
 
@@ -65,32 +64,3 @@ def is_terminal(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: stop like 'q', keep the place, exit 128 + signal."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class StopSignals:
-    """While active, SIGTERM and SIGHUP raise ``Terminated`` in the main thread, so the
-    session stops through the same path as 'q' and its place is kept."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-    def __enter__(self) -> "StopSignals":
-        self._previous = {}
-        for signum in self.SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._raise)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise Terminated(signum)

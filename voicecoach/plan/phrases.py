@@ -1,0 +1,101 @@
+"""The phrase packs: every sentence the coach says that a routine does not write itself,
+one YAML file per language (``en.yaml``, ``de.yaml``), chosen by the routine's
+``language:`` or ``--language``.
+
+A pack must give every phrase in ``FIELDS`` using only the fields listed for it; a pack
+that does not is refused when loaded, naming the key, so a session never stops halfway
+for a missing sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from ..errors import InputError
+
+PACK_DIR = Path(__file__).parent / "phrases"
+# phrase -> the fields its template may use
+FIELDS: dict[str, tuple[str, ...]] = {
+    "intro": (), "outro": (), "hold": (), "halfway": (), "count_in": (),
+    "count_1": (), "count_2": (), "count_3": (),
+    "last_one": ("text",), "two_more": ("text",),
+    "first_side": ("side",), "next_side": ("side",), "set_of": ("number", "sets"),
+    "announce": ("name", "amount"), "reps_one": ("count",), "reps_other": ("count",),
+    "on_each_side": ("amount",), "sets_of": ("sets", "amount"),
+    "rest": ("duration",), "rest_before": ("duration", "name"),
+    "minutes_one": ("count",), "minutes_other": ("count",),
+    "seconds_one": ("count",), "seconds_other": ("count",),
+    "duration_join": ("minutes", "seconds"), "decimal_mark": (),
+}
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """One language's pack. ``voices`` maps an engine to its voice for this language."""
+
+    language: str
+    name: str
+    voices: Mapping[str, str]
+    texts: Mapping[str, str]
+
+    def say(self, key: str, **fields) -> str:
+        return self.texts[key].format(**fields)
+
+    def count_word(self, number: int) -> str:
+        return self.texts[f"count_{number}"]
+
+    def amount(self, count: int, one: str, other: str) -> str:
+        return self.say(one if count == 1 else other, count=count)
+
+    def duration(self, seconds: float) -> str:
+        """Speakable: ``1 minute 30 seconds``, ``10 seconds``, ``1.5 seconds``."""
+        minutes, rest = divmod(round(seconds, 3), 60)
+        number = f"{rest:g}".replace(".", self.texts["decimal_mark"])
+        spoken_seconds = self.say("seconds_one" if number == "1" else "seconds_other", count=number)
+        if not minutes:
+            return spoken_seconds
+        spoken_minutes = self.amount(int(minutes), "minutes_one", "minutes_other")
+        if not rest:
+            return spoken_minutes
+        return self.say("duration_join", minutes=spoken_minutes, seconds=spoken_seconds)
+
+
+def languages() -> list[str]:
+    """The languages with a pack, e.g. ``['de', 'en']``."""
+    return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
+
+
+@functools.lru_cache(maxsize=None)
+def load_phrases(language: str = "en") -> Phrases:
+    """The pack for ``language``, checked whole; an ``InputError`` names what is wrong."""
+    if language not in languages():
+        raise InputError(f"language: no phrase pack for {language!r}; "
+                         f"available: {', '.join(languages())}")
+    return parse_pack((PACK_DIR / f"{language}.yaml").read_text(encoding="utf-8"), f"{language}.yaml")
+
+
+def parse_pack(text: str, name: str) -> Phrases:
+    """A pack from its YAML text; ``name`` is how errors call it."""
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not isinstance(data.get("phrases"), dict):
+        raise InputError(f"phrase pack {name}: must be a mapping with language:, name: and phrases:")
+    texts = data["phrases"]
+    for key, allowed in FIELDS.items():
+        if not isinstance(texts.get(key), str) or not texts[key]:
+            raise InputError(f"phrase pack {name}: phrases.{key} is missing; add it as text")
+        used = {field for _, field, _, _ in string.Formatter().parse(texts[key]) if field is not None}
+        if not used <= set(allowed):
+            wrong = ", ".join(sorted(used - set(allowed)))
+            raise InputError(f"phrase pack {name}: phrases.{key} uses {{{wrong}}}; it may use "
+                             f"{', '.join('{' + f + '}' for f in allowed) or 'no fields'}")
+    unknown = sorted(set(texts) - set(FIELDS))
+    if unknown:
+        raise InputError(f"phrase pack {name}: unknown phrase {unknown[0]!r}")
+    return Phrases(str(data.get("language")), str(data.get("name")),
+                   dict(data.get("voices") or {}), dict(texts))
