@@ -66,6 +66,8 @@ def user_dirs(tmp_path, monkeypatch):
     """Every test gets its own empty cache and state folders."""
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VOICECOACH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
 
 

@@ -12,7 +12,7 @@ import click
 
 from .errors import VoicecoachError
 from .routine import builtin_names, load_routine
-from .speech.engines import DEFAULT_RATE, ENGINES, MAX_RATE, MIN_RATE
+from .speech.engines import ENGINES, MAX_RATE, MIN_RATE
 
 
 def _errors_as_lines(command):
@@ -31,24 +31,30 @@ def _errors_as_lines(command):
 
 
 def _voice_options(command):
-    command = click.option("--engine", type=click.Choice(ENGINES), default="espeak", show_default=True,
-                           help="Speech engine; piper needs the voicecoach[neural] extra.")(command)
+    """--engine, --voice, --rate, --language: their defaults come from the settings
+    (``voicecoach config``) through click's default_map."""
+    command = click.option("--engine", type=click.Choice(ENGINES), show_default=True,
+                           help="Speech engine; piper needs the neural extra.")(command)
     command = click.option("--voice", metavar="ID", help="Voice id (see 'voicecoach voices'), "
                            "or for piper an .onnx model file or voice package name.")(command)
-    command = click.option("--rate", type=int, metavar="WPM",
-                           help=f"Voice speed in words per minute, {MIN_RATE}-{MAX_RATE} "
-                           f"(default {DEFAULT_RATE}). Holds and rests never change with it.")(command)
+    command = click.option("--rate", type=int, metavar="WPM", show_default=True,
+                           help=f"Voice speed in words per minute, {MIN_RATE}-{MAX_RATE}. "
+                           "Holds and rests never change with it.")(command)
+    command = click.option("--language", metavar="CODE", help="Speak the coach's own words in this "
+                           "language (en, de); default: the routine's language:.")(command)
     return command
 
 
-def _prepare(routine: str, engine: str, voice: str | None, rate: int | None):
+def _prepare(routine, engine: str, voice: str | None, rate: int | None, language: str | None):
     from .session.prepare import prepare
-    return prepare(routine, engine=engine, voice=voice, rate=rate)
+    return prepare(routine, engine=engine, voice=voice, rate=rate, language=language)
 
 
 @click.group()
 @click.version_option(package_name="voicecoach")
-def cli():
+@click.pass_context
+@_errors_as_lines
+def cli(ctx):
     """Hands-free spoken coaching through an exercise routine.
 
     \b
@@ -57,6 +63,40 @@ def cli():
         voicecoach export back-pain -o session.mp3 --rate 130
         voicecoach plan my-routine.yaml --json
     """
+    from .config import default_map, load_settings
+    ctx.default_map = default_map(load_settings())
+
+
+@cli.command()
+@_errors_as_lines
+def config():
+    """Show the settings in force and where each comes from: your config.yaml, or the
+    default. Options given to a command win over both.
+
+    \b
+    Example:
+        voicecoach config
+    """
+    from .config import load_settings
+    from .paths import config_file
+    path = config_file()
+    click.echo(f"Settings file: {path}" + ("" if path.is_file() else " (not there: all defaults)"))
+    for setting in load_settings().values():
+        value = "null" if setting.value is None else str(setting.value)
+        click.echo(f"  {setting.key:<9} {value:<12} {setting.source}")
+
+
+@cli.command()
+@_errors_as_lines
+def schema():
+    """Print the JSON Schema of routine files (editors use it for completion and checks).
+
+    \b
+    Example:
+        voicecoach schema > voicecoach-routine.schema.json
+    """
+    from .routine.schema import shipped_schema_text
+    click.echo(shipped_schema_text(), nl=False)
 
 
 @cli.command()
@@ -70,7 +110,8 @@ def check(routine):
         voicecoach check my-routine.yaml
     """
     loaded = load_routine(routine)
-    click.echo(f"{routine}: OK, {loaded.title!r} with {len(loaded.exercises)} exercises")
+    count = len(loaded.exercises)
+    click.echo(f"{routine}: OK, {loaded.title!r} with {count} exercise{'s' if count != 1 else ''}")
 
 
 @cli.command()
@@ -89,7 +130,7 @@ def routines():
 
 
 @cli.command()
-@click.option("--engine", type=click.Choice(ENGINES), default="espeak", show_default=True)
+@click.option("--engine", type=click.Choice(ENGINES), show_default=True)
 @_errors_as_lines
 def voices(engine):
     """List the voices of a speech engine: id, name, language.
@@ -108,7 +149,7 @@ def voices(engine):
 @_voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @_errors_as_lines
-def plan(routine, engine, voice, rate, as_json):
+def plan(routine, engine, voice, rate, language, as_json):
     """Show the timeline of a session: when each cue, chime, hold and rest happens.
 
     \b
@@ -116,7 +157,7 @@ def plan(routine, engine, voice, rate, as_json):
         voicecoach plan back-pain
         voicecoach plan my-routine.yaml --rate 120 --json
     """
-    session = _prepare(routine, engine, voice, rate)
+    session = _prepare(routine, engine, voice, rate, language)
     if as_json:
         click.echo(json.dumps(session.timeline.to_dict(), indent=1, ensure_ascii=False))
     else:
@@ -126,15 +167,17 @@ def plan(routine, engine, voice, rate, as_json):
 
 @cli.command()
 @click.argument("routine")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Audio file to write: .wav, .mp3, .ogg/.opus or .m4a.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write: .wav, .mp3, .ogg/.opus or .m4a (default: the routine's "
+              "name in the current folder, in the format of the settings).")
 @_voice_options
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the timeline JSON (as 'plan --json') of the file written.")
 @click.option("--transcript", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the spoken cues as subtitles (.srt or .vtt).")
+@click.option("--format", "output_format", hidden=True)  # from the settings: the extension without -o
 @_errors_as_lines
-def export(routine, output, engine, voice, rate, timeline_path, transcript):
+def export(routine, output, engine, voice, rate, language, timeline_path, transcript, output_format):
     """Export a session as an audio file, with one chapter per exercise.
 
     \b
@@ -148,12 +191,14 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
     from .session.prepare import prepare
     from .signals import Terminated, stop_signals
     loaded = load_routine(routine)
+    output = output or Path(f"{Path(routine).stem}.{output_format or 'mp3'}")
     check_destination(output, transcript, timeline_path, loaded)
     show = sys.stderr.isatty()
     try:
         with stop_signals():
             with Progress("Preparing speech", show) as bar:
-                session = prepare(loaded, engine=engine, voice=voice, rate=rate, progress=bar.update)
+                session = prepare(loaded, engine=engine, voice=voice, rate=rate, language=language,
+                                  progress=bar.update)
             with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
                 written = export_session(session, output, transcript=transcript,
                                          timeline_path=timeline_path, progress=bar.update)
@@ -171,11 +216,11 @@ def export(routine, output, engine, voice, rate, timeline_path, transcript):
 @cli.command()
 @click.argument("routine")
 @_voice_options
-@click.option("--lead-in", type=click.FloatRange(0, 10), default=1.0, show_default=True,
+@click.option("--lead-in", type=click.FloatRange(0, 10), show_default=True,
               metavar="SECONDS", help="Quiet lead-in so wireless headphones wake up.")
 @click.option("--resume", is_flag=True, help="Continue from the exercise where the last session stopped.")
 @_errors_as_lines
-def play(routine, engine, voice, rate, lead_in, resume):
+def play(routine, engine, voice, rate, language, lead_in, resume):
     """Start a hands-free spoken session.
 
     Keys (when run in a terminal): space pause/resume, n next exercise,
@@ -187,7 +232,8 @@ def play(routine, engine, voice, rate, lead_in, resume):
         voicecoach play back-pain --rate 120 --resume
     """
     from .live.play import play_routine
-    status = play_routine(routine, engine=engine, voice=voice, rate=rate, lead_in_s=lead_in, resume=resume)
+    status = play_routine(routine, engine=engine, voice=voice, rate=rate, language=language,
+                          lead_in_s=lead_in, resume=resume)
     if status:
         sys.exit(status)
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..config import DEFAULTS
 from ..errors import AudioDeviceError, EngineError
 from ..history.places import Places
 from ..plan.phrases import load_phrases
@@ -30,7 +31,7 @@ from .player import LEAD_IN_MARGIN_S, Player
 from .playplan import FINISHED, QUIT_PRESSED
 from .start import Start
 
-DEFAULT_LEAD_IN_S = 1.0  # quiet before the first word, so wireless headphones wake up
+DEFAULT_LEAD_IN_S = DEFAULTS["lead_in"]  # quiet before the first word: wireless headphones wake up
 
 
 @dataclass(frozen=True)

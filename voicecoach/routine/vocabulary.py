@@ -25,11 +25,38 @@ PLACEHOLDERS = ("side",)
 CHIME_NAMES = ("start", "hold_end", "next", "end")
 DEFAULT_LANGUAGE = "en"
 
-
-ROUTINE_KEYS = ("title", "language", "intro", "outro", "rest", "exercises", "sounds")
-EXERCISE_KEYS = ("name", "instructions", "reps", "sets", "rest_between_sets", "sides",
-                  "steps", "cue", "hold", "release", "count")
-STEP_KEYS = ("say", "hold", "release", "count")
+# key -> (kind, what it is). The kinds are checked by ``validate`` and described by
+# ``schema``: text, name (short text), language, duration, count, reps, flag, sides,
+# exercises, steps, sounds.
+ROUTINE_FIELDS = {
+    "title": ("name", "The routine's name, said in the intro and used as the file's title."),
+    "language": ("language", "Language of the coach's own words (en, de); default en."),
+    "intro": ("text", "What the coach says first; default: a short welcome."),
+    "outro": ("text", "What the coach says last; default: a short goodbye."),
+    "rest": ("duration", "Rest between exercises, e.g. 20s or 1m."),
+    "exercises": ("exercises", "The exercises, in order."),
+    "sounds": ("sounds", "Your own WAV files for the chimes: start, hold_end, next, end."),
+}
+EXERCISE_FIELDS = {
+    "name": ("name", "The exercise's name, announced and used as its chapter title."),
+    "instructions": ("text", "How to get into position, said once before the first rep."),
+    "reps": ("reps", "Repetitions per side per set."),
+    "sets": ("count", "How many sets of the repetitions."),
+    "rest_between_sets": ("duration", "Rest between sets, e.g. 30s."),
+    "sides": ("sides", "Sides to do it on, e.g. [right, left]; {side} in a text says which."),
+    "steps": ("steps", "What one repetition is, step by step."),
+    "cue": ("text", "Shorthand for one step: what to say for each repetition."),
+    "hold": ("duration", "Shorthand for one step: how long to hold, e.g. 5s."),
+    "release": ("text", "Shorthand for one step: what to say after the hold."),
+    "count": ("flag", "Shorthand for one step: count down the last seconds of the hold."),
+}
+STEP_FIELDS = {
+    "say": ("text", "What to say; {side} is replaced by the side."),
+    "hold": ("duration", "How long to hold after saying it, e.g. 5s."),
+    "release": ("text", "What to say after the hold, e.g. And relax."),
+    "count": ("flag", "Count down the last seconds of the hold (default true)."),
+}
+ROUTINE_KEYS, EXERCISE_KEYS, STEP_KEYS = tuple(ROUTINE_FIELDS), tuple(EXERCISE_FIELDS), tuple(STEP_FIELDS)
 SHORTHAND = ("cue", "hold", "release", "count")
 # Words people write for our keys, when difflib finds nothing close.
 SYNONYMS = {"say": "cue", "cue": "say", "text": "say", "name": "title", "title": "name",

@@ -6,6 +6,7 @@ everything that changes its output (engine, voice, rate, engine version) for the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..audio import Audio
@@ -19,3 +20,13 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str) -> Audio:
         """Speak ``text`` into audio (untrimmed). Raises ``EngineError`` on failure."""
         ...
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice an engine offers: its ``id`` (for --voice), a readable ``name``, and the
+    ``languages`` it speaks."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 
+from ..config import DEFAULTS
 from ..errors import InputError
 
-DEFAULT_ENGINE = "espeak"
-DEFAULT_RATE = 140  # words per minute: calm, clear for someone lying with eyes closed
+# words per minute: 140 is calm, clear for someone lying with eyes closed
+DEFAULT_ENGINE, DEFAULT_RATE = DEFAULTS["engine"], DEFAULTS["rate"]
 MIN_RATE, MAX_RATE = 80, 300
 # engine -> (its adapter module, its synthesizer class), imported only when chosen: piper
 # is the optional extra voicecoach[neural], and planning from the cache needs neither.

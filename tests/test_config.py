@@ -1,0 +1,104 @@
+"""User settings: config.yaml over the shipped defaults, applied as click's default_map."""
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FakeSynthesizer
+from voicecoach import config as config_module
+from voicecoach.cli import cli
+from voicecoach.config import DEFAULTS, load_settings
+from voicecoach.live import play as play_module
+from voicecoach.session import prepare as prepare_module
+from voicecoach.speech import engines
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    folder = tmp_path / "config"
+    folder.mkdir(exist_ok=True)
+    return folder / "config.yaml"
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """What prepare() was asked for, with a fake voice."""
+    asked = {}
+
+    def make(engine, *, voice=None, rate=None):
+        asked.update(engine=engine, voice=voice, rate=engines.check_rate(rate))
+        return FakeSynthesizer(rate=asked["rate"])
+    monkeypatch.setattr(prepare_module, "make_synthesizer", make)
+    return asked
+
+
+def test_the_code_defaults_are_the_shipped_file():
+    assert (engines.DEFAULT_ENGINE, engines.DEFAULT_RATE, play_module.DEFAULT_LEAD_IN_S) == \
+        (DEFAULTS["engine"], DEFAULTS["rate"], DEFAULTS["lead_in"])
+    assert set(DEFAULTS) == set(config_module.OPTIONS)
+
+
+def test_no_file_means_the_defaults(spy):
+    result = CliRunner().invoke(cli, ["config"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].endswith("config.yaml (not there: all defaults)")
+    assert lines[1:] == ["  engine    espeak       default", "  voice     null         default",
+                         "  rate      140          default", "  lead_in   1.0          default",
+                         "  language  null         default", "  format    mp3          default"]
+
+
+def test_the_file_sets_the_options_defaults_and_an_option_wins(config_file, spy):
+    config_file.write_text("rate: 130\nvoice: gmw/en-gb\n")
+    assert CliRunner().invoke(cli, ["plan", "back-pain"]).exit_code == 0
+    assert spy == {"engine": "espeak", "voice": "gmw/en-gb", "rate": 130}
+    assert CliRunner().invoke(cli, ["plan", "back-pain", "--rate", "200"]).exit_code == 0
+    assert spy["rate"] == 200
+    shown = CliRunner().invoke(cli, ["config"]).output
+    assert f"  rate      130          {config_file} line 1" in shown
+    assert "  engine    espeak       default" in shown
+
+
+def test_the_format_setting_names_exports_without_o(config_file, spy, tmp_path, monkeypatch):
+    config_file.write_text("format: wav\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["export", "back-pain"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Wrote back-pain.wav (")
+    assert (tmp_path / "back-pain.wav").read_bytes()[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("rate: 30\n", "rate: must be a whole number of words per minute from 80 to 300, got '30' (FILE line 1)"),
+    ("rate: 0150\n", "rate: write the number in plain decimal digits, got 0150 (FILE line 1)"),
+    ("engine: festival\n", "engine: must be one of espeak, piper, got 'festival' (FILE line 1)"),
+    ("\nlanguage: fr\n", "language: must be one of de, en, or null, got 'fr' (FILE line 2)"),
+    ("lead_in: [1]\n", "lead_in: must be a number of seconds from 0 to 10, got a list or mapping (FILE line 1)"),
+    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format (FILE line 1)"),
+    ("- rate\n", "must be a mapping of settings such as rate: 130; keys: engine, voice, rate, lead_in, "
+                 "language, format (FILE line 1)"),
+    ("rate: &r 130\nlead_in: *r\n", "YAML aliases (*name) are not supported; write the value out in full (FILE line 2)"),
+])
+def test_a_bad_setting_is_one_line_for_every_command(config_file, text, message):
+    config_file.write_text(text)
+    for command in (["config"], ["plan", "back-pain"], ["routines"]):
+        result = CliRunner().invoke(cli, command)
+        assert (result.exit_code, result.output) == (2, "Error: " + message.replace("FILE", str(config_file)) + "\n")
+
+
+def test_an_empty_file_changes_nothing(config_file):
+    config_file.write_text("# nothing yet\n")
+    assert {k: s.value for k, s in load_settings().items()} == DEFAULTS
+
+
+def test_a_folder_in_place_of_the_file_is_one_line(config_file):
+    config_file.mkdir()
+    result = CliRunner().invoke(cli, ["config"])
+    assert (result.exit_code, result.output) == (
+        2, f"Error: is not a regular file; make it a YAML file of settings ({config_file})\n")
+
+
+def test_the_config_folder_is_never_created(tmp_path):
+    CliRunner().invoke(cli, ["config"])
+    assert not os.path.exists(tmp_path / "config")
