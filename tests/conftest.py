@@ -47,23 +47,14 @@ class FakeSynthesizer:
 REPO = Path(__file__).resolve().parent.parent
 
 
-def shared_file(relative: str) -> Path:
-    """A file of the team's shared folder, which sits beside the clone (CI) or in /work."""
-    for base in (REPO.parent / "shared", Path("/work/shared")):
-        if (base / relative).exists():
-            return base / relative
-    return REPO.parent / "shared" / relative
-
-
-def needs_shared(path: Path):
-    """Skip where the shared folder is absent, except in CI, where it must be there."""
-    return pytest.mark.skipif(not path.exists() and not os.environ.get("CI"),
-                              reason=f"{path} is not on this machine")
+TEST_DATA = REPO / "tests" / "data"  # what each file is and where it comes from: its README.md
+# Real exercise texts: name and instructions of free-exercise-db's 873 exercises (public domain).
+EXERCISE_TEXTS = TEST_DATA / "free-exercise-db-texts.json"
 
 
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path, monkeypatch):
-    """Every test gets its own empty cache and state folders."""
+    """Every test gets its own empty cache, state and data folders."""
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VOICECOACH_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))

@@ -17,13 +17,29 @@ def _readme_commands() -> list[str]:
 
 def test_readme_test_command_is_what_ci_runs():
     test_command = _readme_commands()[1]
+    assert test_command == "bash scripts/install.sh && .venv/bin/python -m pytest -q -p no:cacheprovider"
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     for part in test_command.split(" && "):
         assert part.strip() in ci, f"{part!r} from the README is not in .ci/run"
+    # Then the README's two commands on a fresh Debian, after the suite has passed.
+    assert ci.index("bash scripts/fresh-debian.sh") > ci.index(".venv/bin/python -m pytest -q -p no:cacheprovider")
 
 
-def test_readme_main_command_plays_the_builtin_routine():
-    assert "voicecoach play back-pain" in _readme_commands()[0]
+def test_readme_main_command_plays_the_builtin_routine_from_the_venv():
+    """Debian's python3 has no pip and refuses installs outside a venv: the commands use the
+    clone's .venv, which scripts/install.sh makes, and never a bare ``voicecoach``."""
+    main = _readme_commands()[0]
+    assert main == ("bash scripts/install.sh && (.venv/bin/voicecoach play back-pain || "
+                    ".venv/bin/voicecoach export back-pain -o back-pain.mp3)")
+    install = (ROOT / "scripts" / "install.sh").read_text()
+    assert 'venv=.venv' in install and '"$venv/bin/python" -m pip install' in install
+    assert "python3 -m pip" not in install  # nothing into the system's Python
+    assert ".venv/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_readme_says_how_to_put_voicecoach_on_the_path():
+    after = README.split(_readme_commands()[1], 1)[1].split("\n## ", 1)[0]
+    assert "`. .venv/bin/activate`" in after and "`pipx install .`" in after
 
 
 def test_every_command_is_documented_in_the_readme():

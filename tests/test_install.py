@@ -1,5 +1,6 @@
 """A real, non-editable install ships the chimes: exporting from it, outside the source
-tree, works and uses its own copies of the sounds."""
+tree, works and uses its own copies of the sounds. scripts/install.sh, run again, is quick
+and changes nothing (scripts/fresh-debian.sh checks it on a fresh Debian)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import wave
 from pathlib import Path
+
+import pytest
 
 from conftest import requires_espeak
 
@@ -48,6 +51,25 @@ def test_a_non_editable_install_exports_with_its_own_chimes(tmp_path):
     assert result.stdout.startswith("Wrote r.wav (0:")
     with wave.open(str(elsewhere / "r.wav")) as reader:
         assert reader.getnframes() > 3 * 22050
+
+
+@pytest.mark.skipif(Path(sys.prefix) != ROOT / ".venv" and not os.environ.get("CI"),
+                    reason="run from the clone's .venv (the README's test command) only")
+def test_installing_again_changes_nothing_and_calls_no_package_manager(tmp_path):
+    """The README's commands run scripts/install.sh every time: once it has run (it made the
+    .venv these tests run in), it must neither call apt-get nor reinstall, and print nothing."""
+    assert Path(sys.prefix) == ROOT / ".venv", "the tests run from the clone's .venv (see the README)"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool in ("apt-get", "sudo"):
+        (fake / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >>"{tmp_path / "called"}"\nexit 1\n')
+        (fake / tool).chmod(0o755)
+    before = sorted(p.name for p in (ROOT / ".venv").iterdir())
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "install.sh")], capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert not (tmp_path / "called").exists(), (tmp_path / "called").read_text()
+    assert sorted(p.name for p in (ROOT / ".venv").iterdir()) == before
 
 
 def test_the_shipped_chimes_are_exactly_what_the_script_makes(tmp_path):
