@@ -86,8 +86,8 @@ def _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, par
 
 
 def _open_device():
-    from .device import SimpleaudioDevice  # simpleaudio, imported only to play
-    return SimpleaudioDevice()
+    from .device import AlsaDevice  # libasound, loaded only to play; a stop is quiet at once
+    return AlsaDevice()
 
 
 def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> tuple[object, float]:
