@@ -3,28 +3,37 @@ synthesis), and the temporaries beside each destination that are renamed into pl
 together once everything is written.
 
 Every file appears only when complete: it is written to a temporary beside it
-(``.NAME.voicecoach-partial-PID``) and renamed into place, together with the transcript
-and timeline, once all of them are written. Temporaries of a process that was killed
-outright are removed by the next export into that folder.
+(``.voicecoach-partial-<12 hex digits>``, short whatever the final name's length) and
+renamed into place, together with the transcript and timeline, once all of them are
+written. Each temporary is locked (``flock``) by the export writing it for as long as it
+exists, so the next export into that folder removes exactly the temporaries nobody holds:
+those of a process killed outright, on this machine or another sharing the folder (NFS),
+where a process id would mean nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import re
+import secrets
+import stat
 from pathlib import Path
 
 from ..errors import InputError
 from ..routine import Routine
 from ..session.chimes import chime_paths
 from ..signals import signals_held
+from ..text import clip
 from .ffmpeg import FFMPEG_FORMATS, find_ffmpeg
 from .subtitles import transcript_format
 
 FORMATS = {".wav": "wav", ".mp3": "mp3", ".ogg": "ogg", ".opus": "opus", ".m4a": "m4a"}
 PARTIAL = ".voicecoach-partial-"
-_PARTIAL_NAME = re.compile(r"^\..+" + re.escape(PARTIAL) + r"(\d+)(\.[a-z]+)?$")
+_PARTIAL_NAME = re.compile("^" + re.escape(PARTIAL) + r"[0-9a-f]{12}(\.[a-z]+)?$")
+_KEPT = ".voicecoach-kept-"  # a companion's old file, set aside while the audio is renamed
 
 
 def audio_format(output: Path) -> str:
@@ -83,87 +92,211 @@ def _inputs(routine: Routine | None) -> dict[Path, str]:
 
 
 def _check_writable(option: str, path: Path) -> None:
+    _check_name_lengths(option, path)
     if path.is_dir():
         raise InputError(f"{option}: {str(path)!r} is a folder; give a file name inside it")
     if path.exists() and not path.is_file():
         raise InputError(f"{option}: {str(path)!r} exists and is not a regular file; give another name")
-    folder = path.parent
+    folder = written_path(path).parent
     if not folder.is_dir():
+        blocker = next((p for p in folder.parents if p.exists()), None) if not folder.exists() else folder
+        if blocker is not None and not blocker.is_dir():
+            raise InputError(f"{option}: {str(blocker)!r} is a file, not a folder; give a path "
+                             "through folders")
         raise InputError(f"{option}: the folder {str(folder)!r} does not exist; create it first")
     remove_stale_partials(folder)
-    probe = partial_path(path, ".probe")
+    probe = partial_path(folder / path.name, ".probe")
     try:  # os.access() says yes to root even on a read-only file system: really try
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.unlink(probe)
+        with contextlib.suppress(FileNotFoundError):  # (another export's clean-up may be quicker)
+            os.unlink(probe)
     except OSError as error:
         raise InputError(f"{option}: cannot write in {str(folder)!r}: {error.strerror}") from None
 
 
+def _check_name_lengths(option: str, path: Path) -> None:
+    """A name longer than the file system takes (255 bytes on nearly all) is one line."""
+    try:
+        limit = os.pathconf(next((p for p in path.parents if p.is_dir()), Path(".")), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise InputError(f"{option}: the name {clip(part)!r} is too long ({size} bytes; a name "
+                             f"here has at most {limit}); give a shorter one")
+
+
+def written_path(path: Path) -> Path:
+    """The file an export to ``path`` writes: a symbolic link's target (as the shell's ``>``
+    and editors do: the link stays a link and names the new content), else ``path``."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+
+
 def partial_path(final: Path, suffix: str = "") -> Path:
-    """The temporary beside ``final`` that this process writes."""
-    return final.with_name(f".{final.name}{PARTIAL}{os.getpid()}{suffix}")
+    """A new temporary's name beside ``final``: short (the final name may use all of the
+    255 bytes a name may have) and unique across processes and hosts."""
+    return final.with_name(f"{PARTIAL}{secrets.token_hex(6)}{suffix}")
 
 
 def remove_stale_partials(folder: Path) -> list[Path]:
-    """Remove temporaries in ``folder`` whose export process is gone; return them."""
+    """Remove the temporaries in ``folder`` that no export holds locked; return them."""
     removed = []
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
-            match = _PARTIAL_NAME.match(entry.name)
-            if match and entry.is_file(follow_symlinks=False) and not _alive(int(match[1])):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
+            if (_PARTIAL_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)
+                    and _remove_if_abandoned(Path(entry.path))):
+                removed.append(Path(entry.path))
     return removed
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours from an earlier process with the same id: we are not writing yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _remove_if_abandoned(path: Path) -> bool:
+    """Remove ``path`` if its lock can be taken: its writer is gone (a lock dies with its
+    process, whichever host it ran on). Anything not provably abandoned stays."""
+    try:  # for writing: NFS emulates flock with a write lock, which needs it
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
         return False
-    except PermissionError:
-        return True  # another user's live process
-    return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not _is_at(fd, path):
+            return False  # renamed into place or removed meanwhile
+        os.unlink(path)
+        return True
+    except OSError:  # held (EWOULDBLOCK), or no locks here: not provably abandoned
+        return False
+    finally:
+        os.close(fd)
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        here = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _create_locked(path: Path) -> int:
+    """Create ``path`` exclusively and lock it; the open, locked descriptor. A clean-up can
+    only take a file in the instant before it is locked: then it is made again."""
+    for attempt in range(5):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)  # the umask applies
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while a clean-up looks at it
+            except OSError:  # no locks on this file system: no clean-up can take it either
+                return fd
+            if attempt == 4 or _is_at(fd, path):  # (a file system whose inodes never match: so be it)
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    raise AssertionError("unreachable")
+
+
+class _Temporary:
+    def __init__(self, path: Path, final: Path | None, target: Path | None, fd: int):
+        self.path, self.final, self.target, self.fd = path, final, target, fd
 
 
 class Temporaries:
     """The temporaries beside each destination, renamed into place together on ``commit``.
 
-    Leaving the ``with`` block without a commit removes them all.
+    Each is held locked while it exists. Leaving the ``with`` block without a commit
+    removes them all.
     """
 
     def __init__(self):
-        self.pending: list[tuple[Path, Path | None]] = []
+        self.pending: list[_Temporary] = []
 
     def new(self, final: Path, scratch_suffix: str = "") -> Path:
-        """Create (exclusively) the temporary for ``final``; a suffix makes a scratch file."""
-        temporary = partial_path(final, scratch_suffix)
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        self.pending.append((temporary, None if scratch_suffix else final))
+        """Create (exclusively) the temporary for ``final``; a suffix makes a scratch file.
+        A new file's mode is what the umask makes of 0666, as for any file a program
+        creates; one replacing a file gets that file's mode (and owner, where allowed)."""
+        target = written_path(Path(final))
+        temporary = partial_path(target, scratch_suffix)
+        fd = _create_locked(temporary)
+        self.pending.append(_Temporary(temporary, None if scratch_suffix else Path(final),
+                                       None if scratch_suffix else target, fd))
         return temporary
 
     def commit(self, last: Path) -> None:
         """Rename every temporary into place, ``last`` (the audio) last: its presence
-        says the export finished. Signals wait until all are renamed."""
-        finals = [(temporary, final) for temporary, final in self.pending if final is not None]
-        for temporary, _ in finals:
-            with open(temporary, "rb+") as handle:
-                os.fsync(handle.fileno())  # a full disk can still show up here
-        finals.sort(key=lambda pair: pair[1] == last)  # stable: the others keep their order
+        says the export finished. Signals wait until all are renamed. Should a rename
+        fail, the files already renamed are put back as they were: the companions'
+        old files are kept aside until the audio is in place."""
+        finals = [t for t in self.pending if t.final is not None]
+        for temporary in finals:
+            _keep_mode_and_owner(temporary.fd, temporary.target)
+            os.fsync(temporary.fd)  # a full disk can still show up here
+        finals.sort(key=lambda t: t.final == Path(last))  # stable: the others keep their order
         with signals_held():
-            for temporary, final in finals:
-                os.replace(temporary, final)
+            done: list[tuple[Path, Path | None]] = []
+            try:
+                for temporary in finals:
+                    kept = None if temporary.final == Path(last) else _set_aside(temporary.target)
+                    try:
+                        os.replace(temporary.path, temporary.target)
+                    except BaseException:
+                        if kept is not None:
+                            os.replace(kept, temporary.target)
+                        raise
+                    done.append((temporary.target, kept))
+            except BaseException:
+                for target, kept in reversed(done):
+                    with contextlib.suppress(OSError):
+                        if kept is not None:
+                            os.replace(kept, target)
+                        else:
+                            os.unlink(target)
+                raise
+            for _, kept in done:
+                if kept is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(kept)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
-        for temporary, _ in self.pending:
+        for temporary in self.pending:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+                os.unlink(temporary.path)  # still locked: no clean-up can be confused
+            os.close(temporary.fd)
+        self.pending = []
+
+
+def _keep_mode_and_owner(fd: int, final: Path) -> None:
+    """Give the temporary the mode (and owner) of the file it replaces, if there is one."""
+    try:
+        old = os.stat(final)
+    except OSError:
+        return
+    new = os.fstat(fd)
+    if (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.fchown(fd, old.st_uid, old.st_gid)
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+
+
+def _set_aside(final: Path) -> Path | None:
+    """Keep ``final``'s present file under a name beside it (a hard link: ``final`` never
+    goes missing), so it can be put back; None if there is none. The name is not one the
+    clean-up removes: a kill in this instant leaves the old file kept, not lost."""
+    kept = final.with_name(f"{_KEPT}{secrets.token_hex(6)}")
+    try:
+        os.link(final, kept, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # a file system without hard links: move it aside instead
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOTSUP):
+            raise
+        os.replace(final, kept)
+    return kept
 
 
 

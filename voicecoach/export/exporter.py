@@ -26,11 +26,13 @@ Progress = Callable[[int, int], None]  # (samples written, samples in all)
 
 
 def export_session(session, output: Path, *, transcript: Path | None = None,
-                   timeline_path: Path | None = None, progress: Progress | None = None) -> Path:
+                   timeline_path: Path | None = None, progress: Progress | None = None,
+                   timeline_extra: dict | None = None) -> Path:
     """Write ``session`` to ``output`` (format from its extension), and optionally its
     transcript (.srt/.vtt) and timeline JSON; all appear together, complete, or not at all.
     No output may be the routine's file or a sound file the session plays.
-    ``progress(done, total)`` is called as the audio is written, in samples.
+    ``progress(done, total)`` is called as the audio is written, in samples;
+    ``timeline_extra`` adds keys to the timeline JSON (the levels, as ``plan --json`` shows).
 
     Raises ``InputError`` for bad names, ``ExportError`` when writing fails, and
     ``signals.Terminated`` (a ``KeyboardInterrupt``) on SIGTERM or SIGHUP.
@@ -43,7 +45,8 @@ def export_session(session, output: Path, *, transcript: Path | None = None,
     with stop_signals(), files:
         try:
             if timeline_path is not None:
-                text = json.dumps(timeline.to_dict(), indent=1, ensure_ascii=False) + "\n"
+                text = json.dumps({**timeline.to_dict(), **(timeline_extra or {})}, indent=1,
+                                  ensure_ascii=False) + "\n"
                 files.new(Path(timeline_path)).write_text(text, encoding="utf-8")
             if transcript is not None:
                 text = transcript_text(timeline, transcript_format(transcript))

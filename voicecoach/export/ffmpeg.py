@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -27,6 +28,12 @@ FFMPEG_CODECS = {
     "m4a": ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-movflags", "+faststart", "-f", "ipod"],
 }
 FFMPEG_HINT = "install it with: sudo apt-get install ffmpeg (WAV and MP3 need nothing extra)"
+# ffmpeg encodes speech at 100x real time and more (scripts/bench); one that takes longer
+# than this has hung (stopped reading, or never exits) and is stopped.
+DEADLINE_BASE_S = 60.0
+DEADLINE_PER_SESSION_S = 0.5  # seconds allowed per second of the session: at least 2x real time
+# What each container's file starts with: a file without it was not written by the encoder.
+MAGIC = {"ogg": (0, b"OggS"), "opus": (0, b"OggS"), "m4a": (4, b"ftyp")}
 
 
 def find_ffmpeg(fmt: str) -> str:
@@ -49,9 +56,18 @@ def write_with_ffmpeg(path: Path, chunks: Iterable[np.ndarray], timeline: Timeli
                "-f", "ffmetadata", "-i", f"file:{chapters_file}",
                "-map", "0:a", "-map_metadata", "1", "-map_chapters", "-1" if as_comments else "1",
                *FFMPEG_CODECS[fmt], f"file:{path}"]
+    deadline_s = DEADLINE_BASE_S + DEADLINE_PER_SESSION_S * timeline.total_s
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=errors)
+        stopped = threading.Event()
+
+        def stop() -> None:  # then the pipe breaks and the feeding ends
+            stopped.set()
+            process.kill()
+        watchdog = threading.Timer(deadline_s, stop)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             _feed(process, chunks)
             status = process.wait()  # interruptible too: then ffmpeg must not be left running
@@ -59,12 +75,28 @@ def write_with_ffmpeg(path: Path, chunks: Iterable[np.ndarray], timeline: Timeli
             process.kill()
             process.wait()
             raise
+        finally:
+            watchdog.cancel()
+        if stopped.is_set() and status != 0:
+            raise ExportError(f"ffmpeg did not finish encoding .{fmt} within {deadline_s:.0f} s "
+                              "(it stopped reading or never exited), so it was stopped")
         if status != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip().splitlines()
             detail = message[-1] if message else "no message"
             raise ExportError(f"ffmpeg failed to encode .{fmt} (exit status {process.returncode}): "
                               f"{detail}")
+    _check_written(path, fmt)
+
+
+def _check_written(path: Path, fmt: str) -> None:
+    """ffmpeg said it succeeded: check it wrote the container, not nothing."""
+    offset, magic = MAGIC[fmt]
+    with open(path, "rb") as handle:
+        head = handle.read(offset + len(magic))
+    if head[offset:] != magic:
+        what = "an empty file" if not head else "a file that is not ." + fmt
+        raise ExportError(f"ffmpeg reported success but wrote {what}; nothing was written")
 
 
 def _feed(process: subprocess.Popen, chunks: Iterable[np.ndarray]) -> None:

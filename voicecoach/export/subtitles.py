@@ -34,7 +34,7 @@ def transcript_text(timeline: Timeline, suffix: str) -> str:
         if suffix == ".vtt":
             blocks.append(f"{stamp(start, '.')} --> {stamp(end, '.')}\n{_vtt_escape(text)}\n")
         else:
-            blocks.append(f"{number}\n{stamp(start, ',')} --> {stamp(end, ',')}\n{text}\n")
+            blocks.append(f"{number}\n{stamp(start, ',')} --> {stamp(end, ',')}\n{_srt_escape(text)}\n")
     header = "WEBVTT\n\n" if suffix == ".vtt" else ""
     return header + "\n".join(blocks)
 
@@ -50,6 +50,14 @@ def stamp(millis: int, separator: str) -> str:
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+def _srt_escape(text: str) -> str:
+    """SubRip has no escapes, and its readers take any line with ``-->`` (ffmpeg's: any
+    that reads as ``00:00:01,000 --> 00:00:02,000``) for the start of the next cue, so a
+    cue saying that would be lost. A WORD JOINER (U+2060) inside the arrow breaks it for
+    every reader and shows as nothing: the cue looks exactly as spoken."""
+    return text.replace("-->", "--\u2060>")
 
 
 def _vtt_escape(text: str) -> str:

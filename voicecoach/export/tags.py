@@ -71,5 +71,12 @@ def ffmetadata(timeline: Timeline, chapters_as_comments: bool = False) -> str:
 
 
 def _ffmetadata_escape(value: str) -> str:
-    """ffmetadata gives '=', ';', '#', backslash and newline a meaning unless escaped."""
-    return re.sub(r"([=;#\\\n])", r"\\\1", value)
+    """ffmetadata gives '=', ';', '#', backslash and line ends a meaning unless escaped.
+
+    ffmpeg's reader (5.1 and later) lets a backslash just before a line end continue the
+    line even when that backslash is itself escaped, so a value ending in a backslash
+    would swallow the next line. A NUL after it stops that: the reader keeps the NUL in
+    the line and the value ends there (ffmpeg reads it as a C string).
+    """
+    escaped = re.sub(r"([=;#\\\r\n])", r"\\\1", value)
+    return escaped + "\0" if value.endswith("\\") else escaped
