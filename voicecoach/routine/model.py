@@ -27,7 +27,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise; a rep is ``steps`` in order, done ``reps`` times per side per set."""
+    """One exercise; a rep is ``steps`` in order, done ``reps`` times per side per set.
+
+    ``reps_range`` (start, max) is given for reps that build up (``reps: {start: 2, max:
+    15}``): ``reps`` is then the level to play, the start until ``plan.progression`` sets
+    today's. ``per_set`` splits those reps into even sets (``set_sizes``) instead of ``sets``.
+    ``alternate`` (with ``sides``): each rep is done once on each side in turn (right, left,
+    right, left...) instead of all of a set's reps on one side, then on the next.
+    """
 
     name: str
     steps: tuple[Step, ...]
@@ -36,6 +43,33 @@ class Exercise:
     sets: int = 1
     rest_between_sets_s: float | None = None
     sides: tuple[str, ...] = ()
+    reps_range: tuple[int, int] | None = None
+    per_set: int | None = None
+    alternate: bool = False
+
+    def set_sizes(self) -> tuple[int, ...]:
+        """The reps of each set, in order."""
+        if self.per_set:
+            return split_sets(self.reps, self.per_set)
+        return (self.reps,) * self.sets
+
+
+def split_sets(reps: int, per_set: int | None) -> tuple[int, ...]:
+    """``reps`` as sets of at most ``per_set``, as even as possible, bigger first: as a
+    physiotherapist prescribes them (7 with per_set 5 is 4 then 3; 15 is 5, 5, 5).
+
+    >>> split_sets(7, 5), split_sets(15, 5), split_sets(11, 5), split_sets(4, None)
+    ((4, 3), (5, 5, 5), (4, 4, 3), (4,))
+    """
+    if reps < 0:
+        raise ValueError(f"reps must be 0 or more, got {reps}")
+    if per_set is None or reps <= per_set:
+        return (reps,)
+    if per_set < 1:
+        raise ValueError(f"per_set must be 1 or more, got {per_set}")
+    count = -(-reps // per_set)
+    small, extra = divmod(reps, count)
+    return tuple(small + 1 if i < extra else small for i in range(count))
 
 
 @dataclass(frozen=True)

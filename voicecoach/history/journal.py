@@ -1,0 +1,136 @@
+"""The history as the commands use it: today's levels for a routine (``plan``, ``play``,
+``export``), recording a live session at its end, ``voicecoach log`` and ``voicecoach history``.
+
+A routine is known in the history by its name if built in (``back-pain``), else by the
+absolute path of its file, and each session keeps the sha256 of the routine's text, so a
+routine edited between sessions can be told apart; levels follow exercises by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import HistoryError, InputError
+from ..plan.progression import FRESH, Level, apply_levels, plan_levels
+from .store import History, SessionRecord, check_pain, content_digest, parse_when, utc_now
+
+LOG_FELT = ("better", "same", "worse")
+
+
+def routine_identity(source: str) -> tuple[str, str]:
+    """(the routine's name in the history, the digest of its text) for a name or a file."""
+    from ..routine import builtin_names, resolve
+    path = resolve(source)
+    name = source if source in builtin_names() else str(path.resolve())
+    try:
+        return name, content_digest(path.read_bytes())
+    except OSError as error:
+        raise InputError(f"{source}: cannot be read: {error.strerror}") from None
+
+
+def history_name(source: str) -> str:
+    """The name to look up for ``history ROUTINE``, also for a routine whose file is gone."""
+    from ..routine import builtin_names
+    return source if source in builtin_names() else str(Path(source).resolve())
+
+
+def parse_level(text: str | None) -> str | int | None:
+    """``--level``: None (from the history), 'fresh', or a whole number of reps."""
+    if text is None or text == FRESH:
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise InputError(f"--level: must be 'fresh' or a whole number of repetitions, got {text!r}")
+
+
+def todays_routine(source: str, routine, choice: str | int | None = None,
+                   warn: Callable[[str], None] | None = None, language: str | None = None):
+    """``routine`` at today's levels, and the ``Level`` of each leveled exercise by name;
+    the intro says what changed in ``language`` (default: the routine's).
+
+    A history that cannot be read here (``HistoryUnavailable``) is a warning: the levels
+    are then the starts. A corrupt or newer history raises ``HistoryError``.
+    """
+    if not any(getattr(e, "reps_range", None) for e in routine.exercises):
+        return routine, {}
+    from ..errors import HistoryUnavailable
+    name, _ = routine_identity(source)
+    try:
+        with History.open(write=False) as history:
+            past = history.sessions(name)
+    except HistoryUnavailable as error:
+        if warn is not None:
+            warn(f"Warning: {error}")
+        past = []
+    levels = plan_levels(routine.exercises, past, choice)
+    return apply_levels(routine, levels, language=language), levels
+
+
+def level_lines(levels: dict[str, Level]) -> list[str]:
+    """``plan``'s lines about levels: "Knee rolls: 4 reps: up from 3 after 2 good sessions"."""
+    return [f"{name}: {level.reps} reps: {level.reason}" for name, level in levels.items()]
+
+
+def record_live(source: str, routine, *, started_at: dt.datetime, length_s: float,
+                outcome: str, stopped_at: str | None = None, stop_reason: str | None = None,
+                felt: str = "unknown") -> str | None:
+    """Record a live session; returns a warning line if it could not be (never raises for
+    the history: the session has been played whatever happens here)."""
+    try:
+        name, digest = routine_identity(source)
+        record = SessionRecord(name, digest, started_at, round(length_s, 3), _levels(routine),
+                               outcome, stopped_at, stop_reason, felt, source="live")
+        with History.open() as history:
+            history.record(record)
+    except (HistoryError, InputError) as error:
+        return f"Warning: {error}"
+    return None
+
+
+def log_session(source: str, felt: str | None = None, pain: str | None = None,
+                when: str | None = None) -> SessionRecord:
+    """``voicecoach log``: a session done from an exported file, at today's levels."""
+    from ..routine import load_routine
+    if felt is not None and felt not in LOG_FELT:
+        raise InputError(f"--felt: must be one of {', '.join(LOG_FELT)}, got {felt!r}")
+    started_at = parse_when(when) if when is not None else utc_now()
+    pain_value = _parse_pain(pain)
+    name, digest = routine_identity(source)
+    routine, _ = todays_routine(source, load_routine(source))
+    record = SessionRecord(name, digest, started_at, None, _levels(routine), "completed",
+                           felt=felt or "unknown", pain=pain_value, source="log")
+    with History.open() as history:
+        return history.record(record)
+
+
+def show_history(source: str | None = None, *, as_json: bool = False, plot: Path | None = None,
+                 width: int = 80) -> str:
+    """``voicecoach history``: the table and chart, or JSON; with ``plot`` also a PNG."""
+    from . import report
+    with History.open(write=False) as history:
+        sessions = history.sessions(history_name(source) if source else None)
+    if plot is not None:
+        report.plot_png(sessions, plot)
+    if as_json:
+        return json.dumps(report.as_json(sessions), indent=1, ensure_ascii=False)
+    text = report.report(sessions, width)
+    return text + (f"\nWrote {plot}" if plot is not None else "")
+
+
+def _levels(routine) -> dict[str, int]:
+    return {e.name: e.reps for e in routine.exercises}
+
+
+def _parse_pain(text: str | None) -> int | None:
+    if text is None:
+        return None
+    value = int(text) if text.strip().isdigit() else text
+    try:
+        check_pain(value)
+    except InputError:
+        raise InputError(f"--pain: must be a whole number from 0 to 10, got {text}") from None
+    return value
+

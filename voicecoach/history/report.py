@@ -1,0 +1,220 @@
+"""What ``voicecoach history`` shows: a table of sessions, a small chart of level and
+feeling over time, the sessions as JSON, or the same chart drawn into a PNG.
+
+All of it is plain text built from ``SessionRecord``s, so it can be tested without a terminal;
+``width`` is the terminal's width in characters, and narrow terminals get fewer columns
+(the latest sessions) rather than wrapped lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ExportError
+from .store import SessionRecord
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+FELT_MARKS = {"better": "+", "same": "=", "worse": "-", "unknown": "·"}
+FELT_KEY = "+ better  = same  - worse  · no answer"
+LABEL_MAX = 14  # characters of an exercise's name in the chart
+PLOT_HINT = ".venv/bin/pip install '.[plot]' (in your clone of voicecoach)"
+
+
+def as_json(records: Sequence[SessionRecord]) -> list[dict]:
+    """The sessions as plain values (``history --json``), oldest first."""
+    return [{
+        "routine": r.routine, "routine_digest": r.routine_digest,
+        "started_at": r.started_at.isoformat(), "length_s": r.length_s,
+        "levels": r.levels_by_name, "outcome": r.outcome, "stopped_at": r.stopped_at,
+        "stop_reason": r.stop_reason, "felt": r.felt, "pain": r.pain, "source": r.source,
+    } for r in records]
+
+
+def report(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
+    """The table, then one chart per routine; ``tz`` for the dates (default: local time)."""
+    if not records:
+        return "No sessions recorded yet."
+    parts = [table(records, width, tz)]
+    for routine in sorted({r.routine for r in records}):
+        parts.append(chart([r for r in records if r.routine == routine], width))
+    return "\n\n".join(parts)
+
+
+def table(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
+    """One line per session: date, routine, length, felt, how it ended, levels.
+
+    Lines longer than ``width`` are cut; under 72 characters the date loses its year and a
+    lone routine's name is left out, so the levels still show.
+    """
+    narrow = width < 72
+    with_routine = not narrow or len({r.routine for r in records}) > 1
+    rows = [("Date", "Routine", "Length", "Felt", "Ended", "Levels")]
+    rows += [(_local(r.started_at, tz, narrow), _short(r.routine), _minutes(r.length_s), _felt(r),
+              _ended(r), ", ".join(f"{name} {reps}" for name, reps in r.levels))
+             for r in records]
+    if not with_routine:
+        rows = [row[:1] + row[2:] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(_fit(line, width) for line in lines)
+
+
+def chart(records: Sequence[SessionRecord], width: int = 80) -> str:
+    """Level of each exercise (a bar per session) and the feeling, oldest to newest.
+
+    Only the latest sessions that fit in ``width`` are drawn; below about 20 characters the
+    chart becomes one line per exercise with its first and last level.
+    """
+    names = _exercise_names(records)
+    label_w = min(LABEL_MAX, max([len(n) for n in names] + [len("felt")]))
+    columns = width - label_w - 1 - 8  # the label, a space, then " 12→15" at the end
+    routine = _short(records[0].routine) if records else ""
+    if columns < 4:
+        return "\n".join([f"{routine}:"] + [f"{_fit(n, width - 8)} {_first_last(records, n)}"
+                                            for n in names])
+    shown = list(records)[-columns:]
+    title = f"{routine}: level and feeling, oldest to newest"
+    if len(shown) < len(records):
+        title += f" (last {len(shown)} of {len(records)} sessions)"
+    lines = [_fit(title, width)]
+    for name in names:
+        lines.append(f"{_fit(name, label_w).ljust(label_w)} {_bars(shown, name)} "
+                     f"{_first_last(shown, name)}".rstrip())
+    lines.append(f"{'felt'.ljust(label_w)} {''.join(FELT_MARKS[r.felt] for r in shown)}")
+    lines.append(_fit(" " * (label_w + 1) + FELT_KEY, width))
+    return "\n".join(lines)
+
+
+def plot_png(records: Sequence[SessionRecord], path: Path | str) -> Path:
+    """Draw the chart with matplotlib into ``path``, atomically: a reader never sees half a PNG.
+
+    Raises ``ExportError`` with the install hint when matplotlib is missing (an optional extra).
+    """
+    try:
+        # Imported here: matplotlib is optional and slow to import; the Agg backend needs no
+        # display.
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+    except ImportError:
+        raise ExportError(f"drawing a chart needs matplotlib, which is not installed; "
+                          f"install it with: {PLOT_HINT}") from None
+    path = Path(path)
+    figure = _figure(pyplot, records)
+    try:
+        _save_atomically(figure, path)
+    finally:
+        pyplot.close(figure)
+    return path
+
+
+def _figure(pyplot, records: Sequence[SessionRecord]):
+    figure, (levels, felt) = pyplot.subplots(2, 1, sharex=True, figsize=(8, 5),
+                                             gridspec_kw={"height_ratios": [3, 1]})
+    several = len({r.routine for r in records}) > 1
+    for routine in sorted({r.routine for r in records}):
+        mine = [r for r in records if r.routine == routine]
+        for name in _exercise_names(mine):
+            points = [(r.started_at, r.level_of(name)) for r in mine if r.level_of(name) is not None]
+            label = f"{routine}: {name}" if several else name
+            levels.plot([p[0] for p in points], [p[1] for p in points], marker="o",
+                        drawstyle="steps-post", label=label)
+    levels.set_ylabel("reps")
+    levels.set_title("Level and feeling over time")
+    if levels.get_lines():
+        levels.legend(fontsize="small")
+    score = {"worse": -1, "same": 0, "better": 1}
+    answered = [r for r in records if r.felt in score]
+    felt.scatter([r.started_at for r in answered], [score[r.felt] for r in answered])
+    felt.set_yticks([-1, 0, 1], ["worse", "same", "better"])
+    felt.set_ylim(-1.5, 1.5)
+    figure.autofmt_xdate()
+    return figure
+
+
+def _save_atomically(figure, path: Path) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".part")
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            figure.savefig(out, format="png")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a chart is an ordinary file
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _exercise_names(records: Sequence[SessionRecord]) -> list[str]:
+    """Every exercise in ``records``, in the order of their first appearance."""
+    names: dict[str, None] = {}
+    for r in records:
+        names.update((name, None) for name, _ in r.levels)
+    return list(names)
+
+
+def _bars(records: Sequence[SessionRecord], name: str) -> str:
+    """One block per session, from the lowest level shown (▁) to the highest (█); a level
+    that never changed sits in the middle (▄), a session without the exercise is blank."""
+    values = [r.level_of(name) for r in records]
+    present = [v for v in values if v is not None]
+    low, high = min(present, default=0), max(present, default=0)
+
+    def block(value: int | None) -> str:
+        if value is None:
+            return " "
+        if high == low:
+            return BLOCKS[3]
+        return BLOCKS[round((value - low) * (len(BLOCKS) - 1) / (high - low))]
+    return "".join(block(v) for v in values)
+
+
+def _first_last(records: Sequence[SessionRecord], name: str) -> str:
+    values = [r.level_of(name) for r in records if r.level_of(name) is not None]
+    if not values:
+        return ""
+    return str(values[0]) if values[0] == values[-1] else f"{values[0]}→{values[-1]}"
+
+
+def _local(when: dt.datetime, tz: dt.tzinfo | None, short: bool = False) -> str:
+    return when.astimezone(tz).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _felt(r: SessionRecord) -> str:
+    felt = "-" if r.felt == "unknown" else r.felt
+    return felt if r.pain is None else f"{felt}, pain {r.pain}"
+
+
+def _ended(r: SessionRecord) -> str:
+    """'done', or why and where it stopped: 'pain in knee rolls', 'quit in bridge'."""
+    if r.outcome == "completed":
+        return "done"
+    return r.stop_reason + (f" in {r.stopped_at}" if r.stopped_at else " at the start")
+
+
+def _short(routine: str) -> str:
+    """A routine file's name without its folder (the history keeps the whole path)."""
+    return Path(routine).stem if os.sep in routine else routine
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    return text[:max(0, width - 1)] + "…"
