@@ -36,6 +36,7 @@ import numpy as np
 
 SAMPLE_RATE = 22_050
 SINK = "voicecoach_null"
+MICROPHONE, MICROPHONE_RATE = "voicecoach_mic", 16_000  # the optional second sink (see PulseServer)
 START_TIMEOUT_S = 10.0
 # The monitor is read in 20 ms fragments, which makes the null sink mix in 20 ms blocks.
 # 20 ms is 441 frames at 22050 Hz, a whole number of microseconds: the null sink keeps
@@ -48,8 +49,12 @@ TAP_LATENCY_MS = 20
 class PulseServer:
     """A running private PulseAudio daemon; use as a context manager."""
 
-    def __init__(self, sample_rate: int = SAMPLE_RATE):
+    def __init__(self, sample_rate: int = SAMPLE_RATE, microphone: bool = False):
         self.sample_rate = sample_rate
+        # microphone=True adds a second null sink, MICROPHONE, whose monitor is made the
+        # default source: what is played into it (paplay --device=voicecoach_mic) is what a
+        # program recording from ALSA or Pulse 'default' hears. The output sink stays default.
+        self.microphone = microphone
         self.folder: Path | None = None
         self.process: subprocess.Popen | None = None
         self.tap: MonitorTap | None = None
@@ -110,11 +115,17 @@ class PulseServer:
                    "--disable-shm=yes", "--log-target=stderr", "--log-level=error",
                    f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1",
                    f"--load={sink}"]
+        if self.microphone:
+            command.append(f"--load=module-null-sink sink_name={MICROPHONE} rate={MICROPHONE_RATE} channels=1 "
+                           f"format=s16le sink_properties=device.description=voicecoach-microphone")
         log = open(self.folder / "pulseaudio.log", "wb")
         with log:
             self.process = subprocess.Popen(command, env=self._daemon_env(), stdout=log, stderr=log,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         self._wait_until_ready()
+        if self.microphone:
+            self.pactl("set-default-sink", SINK)
+            self.pactl("set-default-source", f"{MICROPHONE}.monitor")
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

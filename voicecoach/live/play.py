@@ -9,6 +9,7 @@ place reached is kept for ``--resume`` whatever ends it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 import sys
 import time
@@ -18,20 +19,27 @@ from typing import Callable
 import numpy as np
 
 from ..config import DEFAULTS
-from ..errors import AudioDeviceError, EngineError
+from ..errors import AudioDeviceError, EngineError, RuntimeFailure
+from ..history.journal import record_live, todays_routine
 from ..history.places import Places
+from ..history.store import utc_now
 from ..plan.phrases import load_phrases
+from ..plan.timeline import intro_text
 from ..routine import load_routine
 from ..session.prepare import make_voice, with_language
 from ..signals import Terminated, stop_signals
-from ..speech.engines import DEFAULT_ENGINE
+from ..speech.engines import DEFAULT_ENGINE, voice_line
 from .controls.keys import HELP as KEYS_HELP
-from .controls.keys import Keys, is_terminal
-from .player import LEAD_IN_MARGIN_S, Player
+from .checkin import check_in
+from .controls.combined import Controls
+from .controls.keys import PAIN, QUIT, STOPS, Keys, is_terminal
+from .player import LEAD_IN_MARGIN_S, STOPPED, TICK_S, Player
 from .playplan import FINISHED, QUIT_PRESSED
 from .start import Start
 
 DEFAULT_LEAD_IN_S = DEFAULTS["lead_in"]  # quiet before the first word: wireless headphones wake up
+SPOKEN_HELP = "say pause, next or stop"
+MEDIA_HELP = "media keys"
 
 
 @dataclass(frozen=True)
@@ -52,37 +60,51 @@ class Parts:
 
 def play_routine(routine: str, *, engine: str = DEFAULT_ENGINE, voice: str | None = None,
                  rate: int | None = None, language: str | None = None, lead_in_s: float = DEFAULT_LEAD_IN_S,
-                 resume: bool = False, parts: Parts = Parts()) -> int:
+                 resume: bool = False, level: str | int | None = None, listen: bool = False,
+                 parts: Parts = Parts()) -> int:
     """``voicecoach play``. Returns the exit status: 0 when done or stopped with q, 130
     for Ctrl-C, 128 + the signal for SIGTERM and SIGHUP. Failures raise ``VoicecoachError``
-    (the place reached is kept for ``--resume`` first)."""
+    (the place reached is kept for ``--resume`` first). ``level``: see ``--level``. The
+    session is recorded in the history at its end, however it ends. ``listen``: spoken
+    commands too (see ``_controls``)."""
     try:
         with stop_signals():
-            return _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, parts)
+            return _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, level,
+                                 listen, parts)
     except Terminated as signal:  # before the session started: nothing to keep
         return 128 + signal.signum
 
 
-def _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, parts: Parts) -> int:
+def _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, level, listen,
+                  parts: Parts) -> int:
     stdout, clock = parts.stdout or sys.stdout, parts.clock
     loaded = with_language(load_routine(routine), language)
+    loaded, _ = todays_routine(routine, loaded, level, warn=_warn)
+    journal = _Journal(routine, loaded, utc_now(), clock, clock())
     synth = parts.synthesizer or make_voice(engine, voice, rate, load_phrases(loaded.language))
+    if parts.synthesizer is None:
+        if is_terminal(sys.stderr):  # a status note: which voice speaks, before the first word
+            _warn(voice_line(synth))
     device = parts.device or _open_device()
-    lead_in, heard_at = _start_lead_in(device, routine, lead_in_s, synth.sample_rate, clock)
-    with _controls(parts) as keys:
-        screen = parts.screen or _screen(loaded.title, keys, stdout)
+    export = export_command(routine, engine=engine, voice=voice, rate=rate, language=language)
+    lead_in, heard_at = _start_lead_in(device, export, lead_in_s, synth.sample_rate, clock)
+    with _controls(parts, listen) as wired:
+        keys = wired.controls
+        screen = parts.screen or _screen(loaded.title, wired.help, stdout)
         try:
             if is_terminal(stdout):
                 screen.note(f"{loaded.title}: getting ready...")
             places = Places(routine)
-            start = Start(loaded, synth, places, routine, resume, screen, parts.background)
+            start = Start(with_intro_sentences(loaded, wired.sentences), synth, places, routine, resume,
+                          screen, parts.background)
         except BaseException:
             lead_in.stop()
             screen.close()
             raise
-        player = Player(start.session, device, keys, screen, places, clock)
+        player = Player(start.session, device, keys, screen, places, clock, spoken=wired.spoken)
         player.playing.append((lead_in, heard_at + LEAD_IN_MARGIN_S))
-        return _run(player, routine, lambda: start.play(player, max(heard_at, clock())), stdout, start)
+        return _run(player, routine, lambda: start.play(player, max(heard_at, clock())), stdout, start,
+                    journal)
 
 
 def _open_device():
@@ -90,55 +112,204 @@ def _open_device():
     return AlsaDevice()
 
 
-def _start_lead_in(device, routine: str, lead_in_s: float, rate: int, clock) -> tuple[object, float]:
+def export_command(routine: str, **options) -> str:
+    """The ``voicecoach export`` command of the same session, shell-quoted: with the voice
+    options (engine, voice, rate, language) that differ from the shipped defaults."""
+    words = ["voicecoach", "export", routine, "-o", "session.mp3"]
+    for option, value in options.items():
+        if value is not None and value != DEFAULTS.get(option):
+            words += [f"--{option.replace('_', '-')}", str(value)]
+    return shlex.join(words)
+
+
+def _start_lead_in(device, export: str, lead_in_s: float, rate: int, clock) -> tuple[object, float]:
     """Start the quiet lead-in (silence, so wireless headphones wake up before the first
     word); returns it and the instant it ends. It also proves there is a sound device,
-    before any time goes into speech."""
+    before any time goes into speech; without one, the error says ``export``, the command
+    that makes the same session a file."""
     try:
         playback = device.play(np.zeros(round((lead_in_s + LEAD_IN_MARGIN_S) * rate), np.int16), rate)
     except AudioDeviceError as error:
         raise AudioDeviceError(f"no sound device could be opened ({error}); to listen without one, "
-                               f"export the session: voicecoach export {shlex.quote(routine)} "
-                               "-o session.mp3") from None
+                               f"export the session: {export}") from None
     return playback, clock() + lead_in_s
 
 
+@dataclass(frozen=True)
+class Wired:
+    """The session's controls: what the player waits on, the spoken commands (None when not
+    listening), the screen's line naming them, and the phrases the intro adds for them."""
+
+    controls: object
+    spoken: object = None
+    help: str = ""
+    sentences: tuple[str, ...] = ()
+
+
 @contextlib.contextmanager
-def _controls(parts: Parts):
+def _controls(parts: Parts, listen: bool):
+    """The terminal's keys, the media buttons (MPRIS, always; without a session bus one
+    info line and the session plays on) and, with ``listen``, the spoken commands. Voice
+    control that cannot start is a warning, printed and said in the intro, and the session
+    plays on with keys and buttons: someone already lying on the floor is better served by
+    a session than by an error to walk over to."""
     if parts.controls is not None:
-        yield parts.controls
+        interactive = getattr(parts.controls, "interactive", False)
+        yield Wired(parts.controls, help=KEYS_HELP if interactive else "")
         return
-    with Keys(parts.stdin) as keys:
-        yield keys
+    from .controls.mpris import MediaButtonsOff, connect_mpris
+    with Keys(parts.stdin) as keys, contextlib.ExitStack() as stack:
+        others, shown, said = [], [KEYS_HELP] if keys.interactive else [], []
+        spoken = _start_listening(stack) if listen else None
+        if spoken is not None:
+            others.append(spoken)
+            shown.append(SPOKEN_HELP)
+            said.append("listening")
+        elif listen:
+            said.append("listening_off")
+        media = connect_mpris()
+        if isinstance(media, MediaButtonsOff):
+            _warn(media.line)
+        else:
+            others.append(media)
+            shown.append(MEDIA_HELP)
+            said.append("media_buttons")
+        controls = Controls(keys, *others)
+        stack.callback(controls.close)
+        yield Wired(controls, spoken, " · ".join(shown), tuple(said))
 
 
-def _screen(title: str, keys, stdout):
+def _start_listening(stack: contextlib.ExitStack):
+    """The spoken commands, started; None (and one warning line) when they cannot be."""
+    from .controls.spoken import SESSION_WORDS, Spoken
+    try:
+        return stack.enter_context(Spoken(SESSION_WORDS))
+    except (AudioDeviceError, RuntimeFailure) as error:
+        _warn(f"Warning: voice control is off: {error}. The keys and media buttons still work.")
+        return None
+
+
+def with_intro_sentences(routine, sentences: tuple[str, ...]):
+    """``routine`` whose intro ends with the pack's ``sentences`` (the live session's controls):
+    planned as part of the intro, so the intro alone and the full session agree, and an
+    export, which has no controls, never says them."""
+    if not sentences:
+        return routine
+    phrases = load_phrases(routine.language)
+    return dataclasses.replace(routine, intro=" ".join([intro_text(routine, phrases),
+                                                        *(phrases.say(key) for key in sentences)]))
+
+
+def _screen(title: str, controls_line: str, stdout):
     from .screen import LineScreen, TerminalScreen
     if is_terminal(stdout):
-        return TerminalScreen(title, KEYS_HELP if getattr(keys, "interactive", False) else "", stdout)
+        return TerminalScreen(title, controls_line, stdout)
     return LineScreen(title, stdout)
 
 
-def _run(player: Player, routine: str, play: Callable[[], str], stdout, start) -> int:
+def _run(player: Player, routine: str, play: Callable[[], str], stdout, start, journal) -> int:
     again = f"voicecoach play {shlex.quote(routine)} --resume"
+    felt, reason = "unknown", "quit"
     try:
         outcome, code = play(), 0
+        if outcome == FINISHED:
+            felt = _check_in(player, stdout)
+        elif player.stopped_by == PAIN:
+            reason = "pain"
+            _stop_for_pain(player)
     except Terminated as signal:  # (a KeyboardInterrupt too: first)
         outcome, code = QUIT_PRESSED, 128 + signal.signum
+        reason = "pain" if reason == "pain" else "signal"  # e.g. Ctrl-C during the pain line
     except KeyboardInterrupt:
         outcome, code = QUIT_PRESSED, 130
+        reason = "pain" if reason == "pain" else "signal"
     except (AudioDeviceError, EngineError) as error:
-        player.keep_current_place()
+        journal.record("stopped", "error", player.keep_current_place())
         raise type(error)(f"{error}; your place is kept: {again}") from None
     finally:
         _close(player)
         start.close()
     if outcome == FINISHED:
         _say(stdout, f"Session complete: {player.timeline.title}.")
+        journal.record("completed", felt=felt)
     else:
         title = player.keep_current_place()
-        _say(stdout, f"Stopped at {title}. To continue from there: {again}")
+        if reason == "pain":
+            _say(stdout, f"Stopped for pain at {title}. To continue another time: {again}")
+        else:
+            _say(stdout, f"Stopped at {title}. To continue from there: {again}")
+        journal.record("stopped", reason, title)
     return code
+
+
+def _stop_for_pain(player: Player) -> None:
+    """Say (and show) the pack's caring line after a stop for pain, and let it finish; q or
+    h cuts it short. A voice or device failing here loses the line, not the stop's record."""
+    text = player.session.phrases.say("pain_stop")
+    player.screen.note(text)
+    try:
+        audio = player.session.speech.audio(text)
+        now = player.clock()
+        ends = now + len(audio) / player.rate
+        player.playing.append((player.play(audio.samples), ends))
+        player.mute([(now, ends)])
+    except (AudioDeviceError, EngineError):
+        return
+    while (left := ends - player.clock()) > 0:
+        if player.keys.wait(min(TICK_S, left)) in STOPS:
+            return
+
+
+def _check_in(player: Player, stdout) -> str:
+    """Ask how the back feels (keys 1, 2, 3, or said: better, same, worse); 'unknown'
+    with neither a terminal nor spoken commands to answer with."""
+    keys = getattr(player.keys, "keys", player.keys)  # the terminal's keys inside merged controls
+    by_keys = is_terminal(stdout) and getattr(keys, "interactive", False)
+    if not by_keys and player.spoken is None:
+        return "unknown"
+    phrases = player.session.phrases
+    question = phrases.say("check_in")
+    if player.spoken is not None:
+        from .controls.spoken import CHECK_IN_WORDS
+        question += " " + phrases.say("check_in_spoken")
+        player.spoken.listen_for({**CHECK_IN_WORDS, "stop": QUIT})
+
+    def speak(text: str) -> float:
+        audio = player.session.speech.audio(text)
+        now = player.clock()
+        seconds = len(audio) / player.rate
+        player.playing.append((player.play(audio.samples), now + seconds))
+        player.mute([(now, now + seconds)])  # the question's own words never answer it
+        return seconds
+    return check_in(question, speak, player.keys.wait, player.screen.note, player.clock)
+
+
+@dataclass(frozen=True)
+class _Journal:
+    """Records the session in the history at its end: one warning line if it cannot."""
+
+    routine: str
+    played: object  # the Routine at the levels played
+    started_at: object
+    clock: Callable[[], float]
+    began: float  # on ``clock``
+
+    def record(self, outcome: str, reason: str | None = None, where: str | None = None,
+               felt: str = "unknown") -> None:
+        names = {e.name for e in self.played.exercises}  # not "Introduction" or "Finish"
+        warning = record_live(self.routine, self.played, started_at=self.started_at,
+                              length_s=max(0.0, self.clock() - self.began), outcome=outcome,
+                              stopped_at=where if where in names else None,
+                              stop_reason=reason if outcome == "stopped" else None, felt=felt)
+        if warning:
+            _warn(warning)
+
+
+def _warn(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
 
 
 def _say(stdout, line: str) -> None:
@@ -151,5 +322,6 @@ def _say(stdout, line: str) -> None:
 
 def _close(player: Player) -> None:
     player.stop_sound()
+    player.publish(STOPPED)
     player.screen.close()
 

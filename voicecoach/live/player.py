@@ -20,8 +20,12 @@ import numpy as np
 
 from ..errors import AudioDeviceError
 from ..history.places import Places
-from .controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
+from .controls.keys import NEXT, PAUSE, PREVIOUS, REPEAT, STOPS
+from .controls.spoken import CONTINUE  # resumes a paused session; ignored while playing
 from .playplan import FINISHED, QUIT_PRESSED, REACHED, Guide, segments
+
+MOVES = (NEXT, PREVIOUS, REPEAT)
+PLAYING, PAUSED, STOPPED = "Playing", "Paused", "Stopped"  # as MPRIS says them
 
 AFTER_COUNT_IN_S = 0.5     # silence between the count-in and the cue it leads into
 AFTER_SKIP_S = 0.3         # lets the stopped stream's last buffered ~0.1 s play out first
@@ -35,11 +39,14 @@ STALL_S = 0.5              # a start this late (process stopped, machine stalled
 
 class Player:
     """Plays one prepared session from a position, obeying the controls (anything with
-    ``wait(timeout_s) -> command | None``), until done or stopped."""
+    ``wait(timeout_s) -> command | None``; with ``update(...)`` too, they are told what
+    plays: see ``publish``), until done or stopped. ``spoken`` (optional, the spoken
+    commands) is told when the coach's own sounds are heard: see ``mute``."""
 
     def __init__(self, session, device, keys, screen, places: Places | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, spoken=None):
         self.session, self.device, self.keys, self.screen = session, device, keys, screen
+        self.spoken = spoken
         self.places, self.clock = places, clock
         self.timeline = session.timeline
         self.rate = session.sample_rate
@@ -53,6 +60,7 @@ class Player:
         self.saved_chapter: int | None = None
         self._ready: tuple[int, np.ndarray] | None = None
         self.started: list[tuple[float, int]] = []  # (instant, position) of every segment started
+        self.stopped_by: str | None = None  # the command that stopped it: QUIT or PAIN
 
     # -- timing ------------------------------------------------------------------------
 
@@ -163,9 +171,11 @@ class Player:
         instant = self.clock()
         self.playing = [(p, t) for p, t in self.playing if t > instant - 1.0]
         self.playing.append((self.play(samples), self.due(end)))
+        self.mute(self.sound_intervals(begin, end))
         self.started.append((instant, begin))
         self.next += 1
         self.keep_place(self.guide.place_chapter(min(begin, self.end - 1)))
+        self.publish(PLAYING)
         if self.next < len(self.plan):
             self._ready = (self.next, self.audio(self.next))  # render ahead, off the clock
 
@@ -194,16 +204,49 @@ class Player:
                 self.playing = []
                 raise AudioDeviceError("the audio server stopped during the session")
 
+    # -- what the controls are told ----------------------------------------------------
+
+    def sound_intervals(self, begin: int, end: int) -> list[tuple[float, float]]:
+        """When the timeline's sounds (its speech and chimes; the rest is silence) between
+        positions ``begin`` and ``end`` are heard: monotonic ``(start_s, end_s)`` on the
+        current anchor. Pure."""
+        return [(self.due(max(e.start, begin)), self.due(min(e.end, end)))
+                for e in self.guide.sounds if e.start < end and e.end > begin]
+
+    def mute(self, intervals: list[tuple[float, float]]) -> None:
+        """Tell the spoken commands when the coach sounds from now on (nothing: it went
+        quiet now, a pause or a skip), so its own words never command it."""
+        if self.spoken is not None:
+            self.spoken.mute_while(intervals, now_s=self.clock())
+
+    def publish(self, status: str) -> None:
+        """Tell the controls that publish it (MPRIS) what plays: the status, the chapter
+        as the track, the routine as the album, how far into the chapter."""
+        update = getattr(self.keys, "update", None)
+        if update is None:
+            return
+        position = min(self.position(), self.end - 1)
+        chapter = self.guide.chapter_at(position)
+        begin = self.timeline.chapters[chapter].start
+        update(status, self.timeline.title, self.timeline.chapters[chapter].title,
+               (self.timeline.chapter_end(chapter) - begin) / self.rate,
+               position_s=max(0, position - begin) / self.rate, track=chapter + 1)
+
     # -- keys --------------------------------------------------------------------------
 
     def obey(self, command: str) -> str | None:
         position = self.position()
-        if command == QUIT:
+        if command in STOPS:
             self.stop_sound()
+            self.mute([])
+            self.stopped_by = command
             return QUIT_PRESSED
         if command == PAUSE:
             return self.pause(position)
+        if command not in MOVES:
+            return None  # "continue" while playing; a check-in answer (1, 2, 3) before the check-in
         self.stop_sound()
+        self.mute([])
         self.go(self.target(command, position), self.clock() + AFTER_SKIP_S)
         return None
 
@@ -219,21 +262,25 @@ class Player:
         return position
 
     def pause(self, position: int) -> str | None:
-        """Silence until a key: space goes on, n/p/r go on from there; each after a
-        spoken count-in. A cue that was cut off is said again from its start."""
+        """Silence until a command: space (or "pause", "continue") goes on, n/p/r go on
+        from there; each after a spoken count-in. A cue that was cut off is said again
+        from its start. Other commands (a check-in answer) are ignored while paused."""
         self.stop_sound()
+        self.mute([])
         resume_at = self.guide.resume_point(position)
         self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
         self.lead_until = math.inf
         self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
+        self.publish(PAUSED)
         status = self.status()
         command = None
-        while command is None:
+        while command not in (PAUSE, CONTINUE, *MOVES, *STOPS):
             self.screen.show(status, paused=True)
             command = self.keys.wait(TICK_S)
-        if command == QUIT:
+        if command in STOPS:
+            self.stopped_by = command
             return QUIT_PRESSED
-        if command != PAUSE:
+        if command in MOVES:
             resume_at = self.target(command, resume_at)
         self.count_in(resume_at)
         return None
@@ -243,7 +290,9 @@ class Player:
         spoken = self.session.speech.audio(self.session.phrases.say("count_in"))  # cached after its first use
         now = self.clock()
         self.playing.append((self.play(spoken.samples), now + len(spoken) / self.rate))
+        self.mute([(now, now + len(spoken) / self.rate)])
         self.go(resume_at, now + len(spoken) / self.rate + AFTER_COUNT_IN_S)
+        self.publish(PLAYING)
 
     # -- the place kept for --resume ---------------------------------------------------
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import shutil
+import signal
 import sys
 import textwrap
 import threading
 
+from ..signals import Terminated
 from ..text import clock
 from .controls.keys import HELP as KEYS_HELP
 from .playplan import Status
@@ -76,7 +78,7 @@ def frame(title: str, status: Status, width: int, paused: bool = False,
     else:
         lines.append(("", clock(status.elapsed_s, millis=False)))
     if paused:
-        lines += [("", ""), ("", "press space to continue, q to stop")]
+        lines += [("", ""), ("", "press space to continue, q to stop, h if it hurts")]
     elif controls:
         lines += [("", ""), (DIM, controls)]
     return [(style, text.center(width).rstrip()) for style, text in lines]
@@ -166,14 +168,14 @@ class LineScreen:
         self.title = title
         self.stream = stream or sys.stdout
         self._last: tuple | None = None
+        self._lost = False  # the output failed: no more lines
 
     def show(self, status: Status, paused: bool = False) -> None:
         key = (status.chapter, status.step, status.text if status.step == "say" else "", paused)
         if key == self._last or (status.step in ("", "ready") and not paused):
             return
         self._last = key
-        self.stream.write(f"{clock(status.elapsed_s, millis=False):>5}  {status.chapter}: {self._what(status, paused)}\n")
-        self.stream.flush()
+        self._line(f"{clock(status.elapsed_s, millis=False):>5}  {status.chapter}: {self._what(status, paused)}")
 
     @staticmethod
     def _what(status: Status, paused: bool) -> str:
@@ -184,8 +186,21 @@ class LineScreen:
         return textwrap.shorten(status.text, 64, placeholder=" ...")
 
     def note(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._line(text)
 
     def close(self) -> None:
         pass
+
+    def _line(self, text: str) -> None:
+        """One line out. When its reader has gone (``play | head``) the session stops as
+        SIGPIPE would stop any program, quietly, its place kept; other failures of the
+        output (a full disk) only lose the lines: the session plays on."""
+        if self._lost:
+            return
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError) as error:
+            self._lost = True
+            if isinstance(error, BrokenPipeError):
+                raise Terminated(signal.SIGPIPE) from None

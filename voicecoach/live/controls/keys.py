@@ -12,9 +12,14 @@ import select
 import sys
 import time
 
+from ..checkin import KEYS as CHECK_IN_KEYS
+
 PAUSE, NEXT, PREVIOUS, REPEAT, QUIT = "pause", "next", "previous", "repeat", "quit"
-BINDINGS = {" ": PAUSE, "n": NEXT, "p": PREVIOUS, "r": REPEAT, "q": QUIT}
-HELP = "space pause · n next · p previous · r repeat · q stop"
+PAIN = "pain"  # it hurts: stops at once like QUIT, and the session is recorded as stopped for pain
+STOPS = (QUIT, PAIN)
+# 1, 2, 3 answer the check-in at the session's end (the player ignores them before it).
+BINDINGS = {" ": PAUSE, "n": NEXT, "p": PREVIOUS, "r": REPEAT, "q": QUIT, "h": PAIN, **CHECK_IN_KEYS}
+HELP = "space pause · n next · p previous · r repeat · q stop · h it hurts"
 
 
 class Keys:
