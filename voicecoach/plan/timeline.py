@@ -9,6 +9,7 @@ cache answers them with the real, trimmed length of each cue at the chosen voice
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -185,17 +186,22 @@ class _Planner:
     def timed(self, kind: str, seconds: float, exercise: str | None, count: bool) -> None:
         """A hold or rest of exactly ``seconds``, starting now, with spoken marks inside.
 
-        A mark ("Halfway.", "Three", "Two", "One") is kept only if it is spoken before the
-        next mark is due and before the interval ends, so marks never collide.
+        A mark ("Halfway.", "Three", "Two", "One") keeps the normal gap to every other sound,
+        or is left out: it starts at least ``GAP_S`` after the sound before it (the cue that
+        the interval starts on, or the mark before), and stops ``GAP_S`` before the next mark
+        is due and before a hold's closing chime (a rest is followed by a gap of its own).
         """
         start, length = self.cursor, self.samples(seconds)
         interval = self.add(kind, length, exercise)
+        gap = self.samples(GAP_S)
         marks = [(text, start + self.samples(at)) for text, at in _marks(seconds, count, self.phrases)]
-        limits = [at for _, at in marks[1:]] + [start + length]
+        limits = [at - gap for _, at in marks[1:]] + [start + length - (gap if kind == HOLD else 0)]
+        quiet_from = start + gap  # the cue before the interval stops where it starts
         for (text, at), limit in zip(marks, limits):
             spoken = self.speech_samples(text)
-            if self.keep_every_mark or at + spoken <= limit:
+            if self.keep_every_mark or (at >= quiet_from and at + spoken <= limit):
                 self.events.append(Event(at, spoken, SPEECH, interval.chapter, exercise, text=text))
+                quiet_from = at + spoken + gap
 
 
 def _marks(seconds: float, count: bool, phrases: Phrases) -> Iterator[tuple[str, float]]:
@@ -215,11 +221,18 @@ def intro_text(routine: Routine, phrases: Phrases) -> str:
 
 
 def _announce(exercise: Exercise, phrases: Phrases) -> str:
-    amount = phrases.amount(exercise.reps, "reps_one", "reps_other")
+    sizes = exercise.set_sizes()
+    each = sizes[0] if len(set(sizes)) == 1 else exercise.reps
+    amount = phrases.amount(each, "reps_one", "reps_other")
     if exercise.sides:
         amount = phrases.say("on_each_side", amount=amount)
-    if exercise.sets > 1:
-        amount = phrases.say("sets_of", sets=exercise.sets, amount=amount)
+    if _alternates(exercise):
+        amount = phrases.say("alternating", amount=amount)
+    if len(set(sizes)) > 1:  # a level split unevenly (per_set): 7 is "in 2 sets (4, 3)"
+        amount = phrases.say("sets_split", sets=len(sizes), amount=amount,
+                             sizes=", ".join(map(str, sizes)))
+    elif len(sizes) > 1:
+        amount = phrases.say("sets_of", sets=len(sizes), amount=amount)
     return phrases.say("announce", name=exercise.name, amount=amount)
 
 
@@ -230,31 +243,69 @@ def _exercise(plan: _Planner, exercise: Exercise) -> None:
     if exercise.instructions:
         plan.say(exercise.instructions, name)
     plan.chime("start", name)
-    for set_number in range(1, exercise.sets + 1):
-        if exercise.sets > 1:
-            plan.say(words.say("set_of", number=set_number, sets=exercise.sets), name)
-        for side_index, side in enumerate(exercise.sides or (None,)):
-            if side is not None:
-                plan.say(words.say("next_side" if side_index else "first_side", side=side), name)
-            for rep in range(1, exercise.reps + 1):
-                _rep(plan, exercise, rep, side)
-        if set_number < exercise.sets and exercise.rest_between_sets_s:
+    sizes = exercise.set_sizes()
+    for set_number, reps in enumerate(sizes, 1):
+        if len(sizes) > 1:
+            plan.say(words.say("set_of", number=set_number, sets=len(sizes)), name)
+        _set(plan, exercise, reps)
+        if set_number < len(sizes) and exercise.rest_between_sets_s:
             seconds = exercise.rest_between_sets_s
             _rest(plan, seconds, name, words.say("rest", duration=words.duration(seconds)))
             plan.chime("next", name)
 
 
-def _rep(plan: _Planner, exercise: Exercise, rep: int, side: str | None) -> None:
-    if rep > 1:
+def _set(plan: _Planner, exercise: Exercise, reps: int) -> None:
+    """One set: all its reps on each side in turn, or alternating (right, left, right...)."""
+    words, name = plan.phrases, exercise.name
+    if _alternates(exercise):
+        plan.say(words.say("first_side", side=exercise.sides[0]), name)
+        for rep in range(1, reps + 1):
+            for turn, side in enumerate(exercise.sides):
+                _rep(plan, exercise, rep, reps, side, turn)
+        return
+    for side_index, side in enumerate(exercise.sides or (None,)):
+        if side is not None:
+            plan.say(words.say("next_side" if side_index else "first_side", side=side), name)
+        for rep in range(1, reps + 1):
+            _rep(plan, exercise, rep, reps, side)
+
+
+def _rep(plan: _Planner, exercise: Exercise, rep: int, reps: int, side: str | None,
+         turn: int = 0) -> None:
+    """Rep ``rep`` of the ``reps`` in this set; alternating, its ``turn``-th side."""
+    if rep > 1 or turn:
         plan.gap(REP_GAP_S)
     for step_index, step in enumerate(exercise.steps):
         if step.say is None:
             text = plan.phrases.say("hold")
         else:
             text = step.say.format(side=side)  # also undoes doubled braces where there are no sides
-        if step_index == 0:
-            text = _progress(rep, exercise.reps, text, plan.phrases)
+        if step_index == 0 and _alternates(exercise):
+            text = _alternating_lead(exercise, rep, reps, side, turn, text, plan.phrases)
+        elif step_index == 0:
+            text = _progress(rep, reps, text, plan.phrases)
         _step(plan, step, text, exercise.name, side)
+
+
+def _alternates(exercise: Exercise) -> bool:
+    return exercise.alternate and len(exercise.sides) > 1
+
+
+def _alternating_lead(exercise: Exercise, rep: int, reps: int, side: str, turn: int, text: str,
+                      phrases: Phrases) -> str:
+    """The first cue of one side of an alternating rep. The side is said with every rep:
+    by the cue itself where it uses {side}, else led by "Now the left side." (the first
+    rep of a set follows "Starting on the right side."). "Two more on each side." and
+    "Last one on each side." go with the rep's first side: they count rounds of both."""
+    first = exercise.steps[0].say
+    says_side = first is not None and any(field == "side" for _, field, _, _ in string.Formatter().parse(first))
+    if not says_side and (rep > 1 or turn):
+        text = phrases.say("side_cue", side=side, text=text)
+    if turn == 0 and reps > 1 and rep == reps:
+        return phrases.say("last_each_side", text=text)
+    if turn == 0 and reps >= 4 and rep == reps - 1:
+        return phrases.say("two_more_each_side", text=text)
+    return text
 
 
 def _progress(rep: int, reps: int, text: str, phrases: Phrases) -> str:
@@ -295,7 +346,7 @@ def format_table(timeline: Timeline) -> str:
     for event in timeline.events:
         what = event.text if event.kind == SPEECH else event.sound or ""
         rows.append(f"{clock(timeline.seconds(event.start)):>10}  {timeline.seconds(event.length):>6.2f}s"
-                    f"  {event.kind:<6}  {(event.exercise or '-')[:18]:<18}  {what}")
+                    f"  {event.kind:<6}  {(event.exercise or '-')[:18]:<18}  {what}".rstrip())  # a hold says nothing
     exercises = len(timeline.chapters) - 2  # all chapters but the introduction and the finish
     rows.append(f"Total: {clock(timeline.total_s)} ({timeline.total_s:.3f} s), "
                 f"{exercises} exercise{'s' if exercises != 1 else ''}")

@@ -12,15 +12,22 @@ version published wins (a hard link, which fails if the entry exists), a process
 loses adopts the winner's, and every process pins the digest of the version it measured:
 the audio it renders later is exactly what it planned with, or a clear error.
 Entries are 0600 in 0700 folders: they are the user's own words.
+
+A cache that cannot be used (a full disk, a read-only folder, no cache folder at all) never
+stops speech: one warning line, and the speech it could not store is kept in memory for the
+session instead. A damaged entry (truncated, a folder, a named pipe) is skipped and replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
+import shutil
 import stat
 import struct
+import sys
 import tempfile
 import time
 from collections import OrderedDict
@@ -30,8 +37,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..audio import Audio
-from ..errors import EngineError
+from ..errors import EngineError, InputError
 from ..paths import cache_dir
+from ..text import clip
 
 _MAGIC = b"VCSPEECH1"
 _HEADER = struct.Struct("<9sIQ32s")  # magic, sample rate, sample count, sha256 of samples
@@ -41,6 +49,7 @@ _HEADER = struct.Struct("<9sIQ32s")  # magic, sample rate, sample count, sha256 
 MEMORY_BUDGET_BYTES = 4 << 20
 STALE_TEMPORARY_S = 600  # a temporary this old was left by a killed process
 PRIVATE_DIR = 0o700
+_WARNED: set[str] = set()  # caches already warned about in this process
 
 
 class SpeechCache:
@@ -49,8 +58,16 @@ class SpeechCache:
     def __init__(self, synthesizer, directory: Path | None = None):
         self.synthesizer = synthesizer
         self.sample_rate = synthesizer.sample_rate
-        self.directory = Path(directory) if directory else cache_dir() / "speech"
-        _private_dir(self.directory)
+        self.directory: Path | None = None  # None: no cache on disk at all
+        try:
+            self.directory = Path(directory) if directory else cache_dir() / "speech"
+            _private_dir(self.directory)
+        except OSError as error:  # also UserDirUnavailable
+            self._cannot_cache(self.directory or "folder", error)
+            self.directory = None
+        # Speech the disk could not take, held for the session (unbounded, only then), so
+        # what is rendered is what was measured.
+        self._unsaved: dict[str, tuple[Audio, bytes]] = {}
         self._digests: dict[str, bytes] = {}  # text -> sha256 of the version measured
         self._lengths: dict[str, int] = {}
         self._memory: OrderedDict[str, Audio] = OrderedDict()
@@ -71,8 +88,8 @@ class SpeechCache:
         if text in self._memory:
             self._memory.move_to_end(text)
             return self._memory[text]
-        path = self.path_for(text)
-        entry = _read_entry(path, self.sample_rate)
+        path = self.path_for(text) if self.directory is not None else None
+        entry = self._unsaved.get(text) or (_read_entry(path, self.sample_rate) if path else None)
         if entry is None or (text in self._digests and entry[1] != self._digests[text]):
             entry = self._remake(text, path)
         audio, digest = entry
@@ -89,7 +106,7 @@ class SpeechCache:
             if progress:
                 progress(done, len(texts))
 
-    def _remake(self, text: str, path: Path) -> tuple[Audio, bytes]:
+    def _remake(self, text: str, path: Path | None) -> tuple[Audio, bytes]:
         """Synthesize ``text`` and publish it, or adopt the version another process published."""
         if text in self._digests:
             # We planned with a version that is gone (the cache was cleared or damaged
@@ -99,18 +116,42 @@ class SpeechCache:
                 raise EngineError(f"the cached speech for {text[:40]!r} changed during the session "
                                   f"({path}); run the command again")
             return audio, self._digests[text]
-        _publish(path, self._synthesize(text))
-        entry = _read_entry(path, self.sample_rate)
-        if entry is None:
-            raise EngineError(f"the speech cache entry {path} cannot be read back after writing it")
+        audio = self._synthesize(text)
+        if path is not None:
+            try:
+                _publish(path, audio)
+                entry = _read_entry(path, self.sample_rate)
+                if entry is not None:
+                    return entry
+                problem: object = "an entry cannot be read back after writing it"
+            except OSError as error:  # a full disk, a read-only folder
+                problem = error
+            self._cannot_cache(self.directory, problem)
+        entry = (audio, _digest(audio))
+        self._unsaved[text] = entry
         return entry
+
+    @staticmethod
+    def _cannot_cache(directory, problem: object) -> None:
+        """One warning line per cache folder and process; speech goes on without it."""
+        if str(directory) in _WARNED:
+            return
+        _WARNED.add(str(directory))
+        if isinstance(problem, OSError) and problem.strerror and not str(problem).startswith("cannot"):
+            problem = problem.strerror
+        with contextlib.suppress(OSError, ValueError):
+            print(f"Warning: the speech cache {directory} cannot be used ({problem}); "
+                  "going on without it", file=sys.stderr, flush=True)
 
     def _synthesize(self, text: str) -> Audio:
         audio = self.synthesizer.synthesize(text)
         if audio.sample_rate != self.sample_rate:
             audio = audio.resampled(self.sample_rate)
         self.synthesized += 1
-        return audio.trimmed()
+        trimmed = audio.trimmed()
+        if not len(trimmed):  # a 0-second cue: an invisible chapter, an empty subtitle
+            raise InputError(f"the voice says nothing aloud for {clip(text)!r}; write words it can say")
+        return trimmed
 
     def _remember(self, text: str, audio: Audio) -> None:
         self._memory[text] = audio
@@ -127,18 +168,28 @@ def _digest(audio: Audio) -> bytes:
 def _read_entry(path: Path, sample_rate: int) -> tuple[Audio, bytes] | None:
     """The cached audio and its digest, or None when missing, truncated, corrupt or of another rate."""
     try:
-        data = path.read_bytes()
+        data = _read_regular(path)
     except OSError:
         return None
-    if len(data) < _HEADER.size:
+    if data is None or len(data) < _HEADER.size:
         return None
     magic, rate, count, digest = _HEADER.unpack_from(data)
     payload = data[_HEADER.size:]
-    if magic != _MAGIC or rate != sample_rate or len(payload) != 2 * count:
+    if magic != _MAGIC or rate != sample_rate or not count or len(payload) != 2 * count:
         return None
     if hashlib.sha256(payload).digest() != digest:
         return None
     return Audio(np.frombuffer(payload, dtype="<i2"), rate), digest
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file, else None. Opened without blocking
+    and checked before reading, so a named pipe in the cache cannot hang the reader."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(handle, "rb") as reader:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None
+        return reader.read()
 
 
 def _publish(path: Path, audio: Audio) -> None:
@@ -149,7 +200,11 @@ def _publish(path: Path, audio: Audio) -> None:
     """
     payload = audio.samples.astype("<i2").tobytes()
     header = _HEADER.pack(_MAGIC, audio.sample_rate, len(audio), hashlib.sha256(payload).digest())
-    _private_dir(path.parent)
+    try:
+        _private_dir(path.parent)
+    except FileExistsError:  # a file where the shard's folder belongs: damaged, replaced
+        path.parent.unlink()
+        _private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")  # 0600
     try:
@@ -158,8 +213,10 @@ def _publish(path: Path, audio: Audio) -> None:
         try:
             os.link(temporary, path)  # atomic, and fails if another process got there first
         except FileExistsError:
-            if _read_entry(path, audio.sample_rate) is None:
-                os.replace(temporary, path)  # the entry in the way is damaged
+            if _read_entry(path, audio.sample_rate) is None:  # the entry in the way is damaged
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)  # (a file cannot replace a folder)
+                os.replace(temporary, path)
         except OSError:
             os.replace(temporary, path)  # a file system without hard links
     finally:
@@ -182,3 +239,53 @@ def _remove_stale_temporaries(folder: Path) -> None:
         with contextlib.suppress(OSError):
             if leftover.stat().st_mtime < cutoff:
                 leftover.unlink()
+
+
+# -- engines' temporary files ---------------------------------------------------------
+
+SCRATCH_PREFIX = "voicecoach-tts-"
+_SCRATCH: dict[str, Path | None] = {}  # the process's scratch base, found once
+
+
+@contextlib.contextmanager
+def scratch_folder():
+    """A private temporary folder for an engine's files, removed on leaving (Ctrl-C and
+    SIGTERM included). It lives in the cache folder (``tmp``), locked while in use, so one
+    left by a killed process (SIGKILL) is found and removed by the next run; without a
+    usable cache folder it is in the system's temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=_scratch_base()))
+    lock = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when the process dies
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+
+
+def _scratch_base() -> Path | None:
+    if "base" not in _SCRATCH:
+        try:
+            base = cache_dir() / "tmp"
+            _private_dir(base)
+            _remove_abandoned(base)
+        except OSError:
+            base = None
+        _SCRATCH["base"] = base
+    return _SCRATCH["base"]
+
+
+def _remove_abandoned(base: Path) -> None:
+    """Remove scratch folders no live process holds locked. A folder is locked just after
+    it is made, so one only seconds old may be about to be: it is left for the next run."""
+    cutoff = time.time() - 10
+    for folder in base.glob(SCRATCH_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_mtime > cutoff:
+                continue
+            handle = os.open(folder, os.O_RDONLY)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: in use
+                shutil.rmtree(folder)
+            finally:
+                os.close(handle)

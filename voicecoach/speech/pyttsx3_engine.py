@@ -15,7 +15,7 @@ from __future__ import annotations
 import atexit
 import difflib
 import io
-import tempfile
+import os
 import threading
 import time
 import unicodedata
@@ -25,6 +25,7 @@ from pathlib import Path
 from ..audio import Audio
 from ..errors import EngineError, InputError
 from . import VoiceInfo
+from .cache import scratch_folder
 
 DEFAULT_VOICE = "gmw/en-us"
 SAMPLE_RATE = 22_050
@@ -34,10 +35,17 @@ SAMPLE_RATE = 22_050
 TIMEOUT_S = 10.0
 TIMEOUT_PER_CHAR_S = 0.01
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng && pip install pyttsx3"
+# A lone count word is spoken at its own speed, whatever the session's rate. Judged by
+# Whisper base (scripts/intelligibility.py) with 0.3 s of silence around each word, the
+# en-us voice's "One" is heard as "Wow" at 160 WPM and below, and its "Three" as "Free" from
+# 130 WPM up; at these rates each was heard right every time (100-210 WPM tried).
+COUNT_WORD_RATES = {"one": 190, "two": 140, "three": 110}
+COUNT_RATES_ID = "counts1"  # in the cache identity: change it when the table changes
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
 
 
 _ENGINE = None
+_DATA_FILES = ("phontab", "phonindex", "phondata", "intonations")  # what espeak-ng loads first
 
 
 def _engine():
@@ -52,6 +60,7 @@ def _engine():
     try:
         import pyttsx3
         import pyttsx3.drivers.espeak as driver
+        _check_data()
         _ENGINE = pyttsx3.init("espeak")
     except ImportError:
         raise EngineError(f"the pyttsx3 speech engine is not installed; {INSTALL_HINT}") from None
@@ -63,6 +72,27 @@ def _engine():
     driver.print = lambda *args, **kwargs: None
     atexit.register(_drop_engine)
     return _ENGINE
+
+
+def _check_data() -> None:
+    """Make sure espeak-ng's data is where the library will look for it: when it is
+    missing, ``espeak_Initialize`` prints its own line and ends the whole process."""
+    import ctypes
+    from pyttsx3.drivers import _espeak
+    try:
+        initialize_path, info = _espeak.dll.espeak_ng_InitializePath, _espeak.dll.espeak_Info
+    except AttributeError:  # a library without these (before 1.49): nothing to ask it
+        return
+    initialize_path.argtypes, initialize_path.restype = [ctypes.c_char_p], None
+    info.argtypes, info.restype = [ctypes.POINTER(ctypes.c_char_p)], ctypes.c_char_p
+    initialize_path(None)  # the library's own choice: $ESPEAK_DATA_PATH, else its built-in folder
+    where = ctypes.c_char_p()
+    info(ctypes.byref(where))
+    folder = Path(os.fsdecode(where.value or b"."))
+    missing = next((name for name in _DATA_FILES if not (folder / name).is_file()), None)
+    if missing:
+        moved = " (from ESPEAK_DATA_PATH)" if os.environ.get("ESPEAK_DATA_PATH") else ""
+        raise EngineError(f"espeak-ng's data is missing: no {missing} in {folder}{moved}; {INSTALL_HINT}")
 
 
 def _drop_engine() -> None:
@@ -129,19 +159,19 @@ class Pyttsx3Synthesizer:
     def __init__(self, voice: str | None = None, rate: int = 140):
         self.voice = check_voice(voice)
         self.rate = rate
-        self.identity = f"pyttsx3-espeak:{_engine_version()}:{self.voice}:{rate}"
+        self.identity = f"pyttsx3-espeak:{_engine_version()}:{self.voice}:{rate}:{COUNT_RATES_ID}"
 
     def synthesize(self, text: str) -> Audio:
         """One ``save_to_file`` per ``runAndWait``: queueing two writes only the second."""
-        with _LOCK, tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as folder:
-            target = Path(folder) / "cue.wav"
+        with _LOCK, scratch_folder() as folder:  # in the cache folder: a killed run's is cleared
+            target = folder / "cue.wav"
             engine = _engine()
             finished, errors = threading.Event(), []
             tokens = [engine.connect("finished-utterance", lambda **_: finished.set()),
                       engine.connect("error", lambda exception=None, **_: errors.append(exception))]
             try:
                 engine.setProperty("voice", self.voice)
-                engine.save_to_file(_with_rate(text, self.rate), str(target))
+                engine.save_to_file(_with_rate(text, spoken_rate(text, self.rate)), str(target))
                 engine.runAndWait()
                 # runAndWait() can return as soon as the text is queued: espeak's own thread
                 # writes the file, then signals "finished-utterance" (so we listen until then).
@@ -154,6 +184,11 @@ class Pyttsx3Synthesizer:
             if errors:  # pyttsx3 reports a failed command (e.g. a voice it cannot set) only here
                 raise EngineError(f"espeak-ng failed to speak {text[:40]!r}: {errors[0]}")
             return _read_when_complete(target, text)
+
+
+def spoken_rate(text: str, rate: int) -> int:
+    """The rate ``text`` is spoken at: its own for a lone count word ("Three"), else ``rate``."""
+    return COUNT_WORD_RATES.get(text.strip().rstrip(".!").lower(), rate)
 
 
 def _with_rate(text: str, rate: int) -> str:
