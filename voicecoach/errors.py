@@ -3,10 +3,18 @@
 - ``VoicecoachError``: base of every error we raise on purpose.
   - ``InputError`` (exit 2): the user's input is wrong: a routine file, an option.
     - ``RoutineError``: a routine file or one of its fields is invalid.
+      - ``RoutineErrors``: everything the validator found wrong in one file, in line order.
   - ``RuntimeFailure`` (exit 1): the input was fine but something failed at run time.
     - ``EngineError``: the text-to-speech engine is missing or failed.
     - ``AudioDeviceError``: no sound device, or the audio server went away.
-    - ``ExportError``: an audio file could not be written (encoder, disk, tool missing).
+    - ``ExportError``: an audio file (or a chart) could not be written (encoder, disk, tool
+      missing).
+    - ``HistoryError``: the session history cannot be used: the file is corrupt or was written
+      by a newer voicecoach (the file is never changed).
+      - ``HistoryUnavailable``: the history cannot be written here (data folder unwritable);
+        the caller warns in one line and the session still plays.
+    - ``UserDirUnavailable``: a user folder (cache, state, data) cannot be made or used;
+      callers that can do without it (the speech cache, the saved place) warn and go on.
 """
 
 from __future__ import annotations
@@ -41,6 +49,17 @@ class RoutineError(InputError):
         super().__init__(f"{where}{message}{place}")
 
 
+class RoutineErrors(RoutineError):
+    """Every error found in one routine file, in line order (``errors``). ``str`` is the
+    first, one line as for any error; ``voicecoach check`` prints them all."""
+
+    def __init__(self, errors: list[RoutineError]):
+        self.errors = sorted(errors, key=lambda error: error.line or 0)  # stable: walk order
+        first = self.errors[0]
+        self.path, self.line, self.field = first.path, first.line, first.field
+        InputError.__init__(self, str(first))
+
+
 class RuntimeFailure(VoicecoachError):
     """Valid input, failed run: exit status 1."""
 
@@ -57,3 +76,25 @@ class AudioDeviceError(RuntimeFailure):
 
 class ExportError(RuntimeFailure):
     """An export could not be written; the destination was left untouched."""
+
+
+class HistoryError(RuntimeFailure):
+    """The history file cannot be used; the message names the file and what to do.
+
+    The file is left exactly as it was: never repaired, replaced or migrated.
+    """
+
+
+class HistoryUnavailable(HistoryError):
+    """The history cannot be written (data folder or file not writable, disk full).
+
+    Not fatal to a session: the caller shows one warning line and plays on.
+    """
+
+
+class UserDirUnavailable(RuntimeFailure, OSError):
+    """A user folder cannot be created (HOME not writable, ``XDG_CACHE_HOME`` a file...).
+
+    Also an ``OSError``, so code that already does without a folder it cannot write keeps
+    doing so; the message names the folder and the variable that moves it.
+    """

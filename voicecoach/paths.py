@@ -11,16 +11,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UserDirUnavailable
+
 
 def _user_dir(env_var: str, xdg_var: str, fallback: str, create: bool = True) -> Path:
+    """The folder (created unless ``create`` is false), or ``UserDirUnavailable`` saying why
+    not and which variable moves it."""
     explicit = os.environ.get(env_var)
+    moved_by = env_var if explicit else xdg_var
     if explicit:
         path = Path(explicit)
     else:
-        base = os.environ.get(xdg_var) or str(Path.home() / fallback)
+        base = os.environ.get(xdg_var)
+        try:
+            base = base or str(Path.home() / fallback)
+        except RuntimeError:  # HOME unset and no passwd entry
+            raise UserDirUnavailable(f"cannot find the home folder; set {moved_by} to a folder "
+                                     "you can write") from None
         path = Path(base) / "voicecoach"
     if create:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as error:  # a file in the way, a read-only or missing HOME
+            raise UserDirUnavailable(f"cannot create the folder {path} ({error.strerror or error}: "
+                                     f"{error.filename or path}); set {moved_by} to a folder you "
+                                     "can write") from None
     return path
 
 
@@ -34,10 +49,10 @@ def state_dir() -> Path:
     return _user_dir("VOICECOACH_STATE_DIR", "XDG_STATE_HOME", ".local/state")
 
 
-def data_dir() -> Path:
+def data_dir(create: bool = True) -> Path:
     """Where the session history is kept (``$VOICECOACH_DATA_DIR``): the user's own data,
-    never cleaned like a cache."""
-    return _user_dir("VOICECOACH_DATA_DIR", "XDG_DATA_HOME", ".local/share")
+    never cleaned like a cache. ``create=False`` only to read: nothing is made."""
+    return _user_dir("VOICECOACH_DATA_DIR", "XDG_DATA_HOME", ".local/share", create)
 
 
 def config_file() -> Path:

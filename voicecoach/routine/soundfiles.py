@@ -35,7 +35,7 @@ def confined_path(folder: Path, text: str) -> Path:
     try:
         base = folder.resolve()
         candidate = (base / text).resolve()
-        exists = candidate.is_file()
+        exists, other = candidate.is_file(), candidate.exists() and not candidate.is_file()
     except (OSError, RuntimeError, ValueError):  # too long, a symlink loop, a NUL byte
         raise ValueError(f"is not a usable file name, got {clip(text)!r}") from None
     if not candidate.is_relative_to(base):
@@ -43,6 +43,9 @@ def confined_path(folder: Path, text: str) -> Path:
         linked = Path(os.path.normpath(base / text)).is_relative_to(base)
         how = "links to a file" if linked else "is"
         raise ValueError(f"must be a file inside the routine's folder; {clip(text)!r} {how} outside it")
+    if other:  # a folder, a FIFO (which would block the reader), a device
+        raise ValueError(f"sound file {clip(text)!r} is not a regular file ({_kind(candidate)}); "
+                         "give a WAV file")
     if not exists:
         raise ValueError(f"sound file {clip(text)!r} does not exist in the routine's folder"
                          f"{_suggest_wav(base, Path(text).name)}")
@@ -71,6 +74,14 @@ def wav_problem(path: Path) -> str | None:
     if frames / rate > MAX_SOUND_S:
         return f"lasts {frames / rate:.0f} s; a chime must be at most {MAX_SOUND_S:g} s"
     return None
+
+
+def _kind(path: Path) -> str:
+    if path.is_dir():
+        return "a folder"
+    if path.is_fifo():
+        return "a named pipe"
+    return "a socket" if path.is_socket() else "a device"
 
 
 def _suggest_wav(folder: Path, name: str) -> str:

@@ -17,8 +17,9 @@ from ..audio import Audio
 from .chimes import load_chimes
 from .render import CHUNK_SAMPLES, render_chunks
 from ..routine import Routine, load_routine
+from ..routine.vocabulary import MAX_TIMED_S
 from ..speech.cache import SpeechCache
-from ..speech.engines import DEFAULT_ENGINE, make_synthesizer
+from ..speech.engines import DEFAULT_ENGINE, make_synthesizer, resolve_engine
 from ..errors import InputError, RoutineError
 from ..plan.phrases import Phrases, load_phrases
 from ..plan.timeline import Timeline, build_timeline, script
@@ -56,7 +57,16 @@ def prepare(routine: str | Routine, *, engine: str = DEFAULT_ENGINE, voice: str 
     cache.prefetch(script(loaded, phrases), progress=progress)
     chimes = load_chimes(loaded, synth.sample_rate)
     timeline = build_timeline(loaded, cache.samples, lambda name: len(chimes[name]), synth.sample_rate, phrases)
+    check_length(timeline, loaded)
     return Session(loaded, timeline, cache, chimes, phrases)
+
+
+def check_length(timeline: Timeline, routine: Routine) -> None:
+    """The routine's check estimated its speech before it was made; this is the real length."""
+    if timeline.total_s > MAX_TIMED_S:
+        raise RoutineError(f"makes a session {timeline.total_s / 3600:.1f} hours long with its speech; "
+                           f"at most {MAX_TIMED_S / 3600:g} hours: use fewer reps, sets or shorter texts",
+                           path=routine.source)
 
 
 def with_language(routine: Routine, language: str | None) -> Routine:
@@ -72,4 +82,5 @@ def with_language(routine: Routine, language: str | None) -> Routine:
 
 def make_voice(engine: str, voice: str | None, rate: int | None, phrases: Phrases):
     """The synthesizer; with no ``voice`` given, the engine's voice for the language."""
+    engine = resolve_engine(engine, voice, phrases.language)
     return make_synthesizer(engine, voice=voice or phrases.voices.get(engine), rate=rate)
