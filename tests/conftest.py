@@ -52,13 +52,24 @@ TEST_DATA = REPO / "tests" / "data"  # what each file is and where it comes from
 EXERCISE_TEXTS = TEST_DATA / "free-exercise-db-texts.json"
 
 
+@pytest.fixture(scope="session")
+def espeak_settings(tmp_path_factory):
+    """A settings folder saying ``engine: espeak`` (outside every test's own tmp_path)."""
+    folder = tmp_path_factory.mktemp("settings")
+    (folder / "config.yaml").write_text("engine: espeak\n")
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def user_dirs(tmp_path, monkeypatch):
+def user_dirs(tmp_path, monkeypatch, espeak_settings):
     """Every test gets its own empty cache, state and data folders."""
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VOICECOACH_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(tmp_path / "config"))
+    # The default engine is auto (Piper where installed, as in CI). Tests speak with espeak-ng,
+    # the fast engine every install has, unless they ask for another; tests/test_config.py
+    # points this at a folder of its own.
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(espeak_settings))
     return tmp_path
 
 

@@ -3,6 +3,7 @@ the benchmark's business), and its measurements find what is really in a recordi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -34,12 +35,23 @@ STATS = ("median_ms", "p95_ms", "max_ms", "count")
 TARGETS = ("wav_cold_builtin", "wav_warm_builtin", "mp3_vs_pydub_builtin", "wav_cold_2h", "wav_warm_2h",
            "mp3_vs_pydub_2h", "memory_2h", "memory_flat", "first_sound_cold", "live_p95", "live_max",
            "live_overrun", "holds_rate_100_p95", "holds_rate_100_max", "holds_rate_250_p95",
-           "holds_rate_250_max")
+           "holds_rate_250_max", "pause_latency", "pause_button", "spoken_recognition", "spoken_latency",
+           "spoken_false_coach", "spoken_false_other", "intelligible_piper_110", "intelligible_piper_140",
+           "intelligible_piper_200", "intelligible_espeak_110", "intelligible_espeak_140",
+           "intelligible_espeak_200", "intelligible_counts")
+INTELLIGIBILITY_TARGETS = tuple(name for name in TARGETS if name.startswith("intelligible_"))
+PAUSE_KEYS = ("device", "stops", "median_ms", "max_ms", "latencies_ms", "start_median_ms")
+RECOGNITION_KEYS = ("voices", "speeds", "words", "by_voice_speed", "recognized_pct", "latency_median_s",
+                    "latency_max_s")
+COACH_KEYS = ("speech_s", "sentences", "suppression_on_per_hour", "suppression_off_per_hour", "words_on",
+              "words_off")
+HEARD_KEYS = ("voice", "words", "words_right", "words_right_pct", "count_words", "count_words_right",
+              "seconds", "misheard")
 
 
 def expected_keys() -> list[str]:
     """Every figure the issue asks for, as dotted paths into the JSON."""
-    keys = [f"machine.{k}" for k in ("nproc", "cpu", "python", "load_average", "load_average_end")]
+    keys = [f"machine.{k}" for k in ("nproc", "cpu", "python", "load_average", "load_average_end", "wall_s")]
     keys += [f"export.{label}.{fmt}.{state}.{k}" for label in ("builtin", "2h") for fmt in ("wav", "mp3")
              for state in ("cold", "warm") for k in RUN_KEYS]
     keys += [f"memory.{label}.{k}" for label in ("10min", "30min", "2h") for k in ("wav_mb", "mp3_mb", "audio_s")]
@@ -52,6 +64,15 @@ def expected_keys() -> list[str]:
         keys += [f"live.{player}.{part}.{k}" for part in ("onsets", "holds") for k in STATS]
         keys += [f"live.{player}.{k}" for k in ("missing", "overrun_pct", "planned_s")]
     keys += [f"rates.{rate}.holds.{k}" for rate in ("100", "250") for k in STATS]
+    keys += [f"pause.{device}.{k}" for device in ("ours", "simpleaudio") for k in PAUSE_KEYS]
+    keys += [f"pause.button.{k}" for k in ("presses", "median_ms", "max_ms")]
+    keys += ["spoken.skipped", "spoken.other_voice"] + [f"spoken.recognition.{k}" for k in RECOGNITION_KEYS]
+    keys += [f"spoken.false_commands.coach.{k}" for k in COACH_KEYS]
+    keys += [f"spoken.false_commands.other.{k}" for k in ("speech_s", "sentences", "suppression_off_per_hour",
+                                                          "words_off")]
+    keys += [f"intelligibility.{k}" for k in ("run", "routine", "judge")]
+    keys += [f"intelligibility.engines.{engine}.{rate}.{k}" for engine in ("espeak", "piper")
+             for rate in ("110", "140", "200") for k in HEARD_KEYS]
     keys += [f"targets.{name}.{k}" for name in TARGETS for k in ("target", "measured", "met")]
     return keys
 
@@ -89,12 +110,39 @@ def test_quick_json_has_every_figure(quick_results):
 
 @requires_espeak
 @requires_pulse
+def test_quick_run_measures_pause_and_spoken_commands_but_not_intelligibility(quick_results):
+    pause = quick_results["pause"]
+    for device, name in (("ours", "AlsaDevice"), ("simpleaudio", "SimpleaudioDevice")):
+        assert pause[device]["device"] == f"voicecoach.live.device:{name}"
+        assert pause[device]["stops"] == len(pause[device]["latencies_ms"]) == len(bench.QUICK_HOLDS_S)
+        assert pause[device]["max_ms"] == max(pause[device]["latencies_ms"])
+    assert pause["button"]["presses"] == bench.QUICK_BUTTON_PRESSES
+    spoken = quick_results["spoken"]
+    if importlib.util.find_spec("pocketsphinx") and shutil.which("parec"):
+        assert spoken["skipped"] is None  # measured, not skipped, where it can be
+        recognition = spoken["recognition"]
+        assert recognition["words"] == list(bench.QUICK_SPOKEN["words"])
+        assert list(recognition["by_voice_speed"]) == list(bench.QUICK_SPOKEN["voices"])
+        assert all(0 <= pct <= 100 for by_speed in recognition["by_voice_speed"].values()
+                   for pct in by_speed.values())
+        coach = spoken["false_commands"]["coach"]
+        assert coach["sentences"] >= 1 and coach["speech_s"] > 0
+        assert set(coach["words_on"]) <= set(coach["words_off"])
+    heard = quick_results["intelligibility"]
+    assert heard["run"] is False  # slow: only with --intelligibility or --all
+    assert all(figures["words"] is None for rates in heard["engines"].values() for figures in rates.values())
+    assert all(quick_results["targets"][name]["met"] is None for name in INTELLIGIBILITY_TARGETS)
+
+
+@requires_espeak
+@requires_pulse
 def test_table_prints_every_figure(quick_results, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "run", lambda quick: quick_results)
+    monkeypatch.setattr(bench, "run", lambda quick, intelligible: quick_results)
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
     for heading in ("QUICK", "Export speed", "pydub-style MP3", "Peak memory", "Time to first sound",
-                    "Live timing", "Holds measured", "--rate 100", "--rate 250", "naive", "Targets"):
+                    "Live timing", "Holds measured", "--rate 100", "--rate 250", "naive", "Pause latency",
+                    "simpleaudio", "media button", "Spoken commands", "Intelligibility: not run", "Targets"):
         assert heading in out
     for name in TARGETS:
         assert name in out
@@ -102,8 +150,17 @@ def test_table_prints_every_figure(quick_results, monkeypatch, capsys):
         assert label in out
 
 
+def test_flags_choose_the_sections(monkeypatch, capsys):
+    asked = []
+    monkeypatch.setattr(bench, "run", lambda quick, intelligible: asked.append((quick, intelligible)) or {})
+    monkeypatch.setattr(bench_report, "table", lambda results: "")
+    for argv in ([], ["--quick"], ["--intelligibility"], ["--all"], ["--quick", "--all"]):
+        assert bench.main(argv) == 0
+    assert asked == [(False, False), (True, False), (False, True), (False, True), (True, True)]
+
+
 def test_failure_is_one_error_line(monkeypatch, capsys):
-    def fail(quick):
+    def fail(quick, intelligible):
         raise bench_live.BenchError("the first cue was not found in the recording")
     monkeypatch.setattr(bench, "run", fail)
     assert bench.main([]) == 1
@@ -264,18 +321,64 @@ def test_pydub_style_baseline_runs_espeak_once_per_spoken_line(tmp_path):
     assert abs(MP3(tmp_path / "out.mp3").info.length - result["audio_s"]) < 0.2
 
 
+def base_results() -> dict:
+    """Figures as ``bench.run`` writes them: only those the targets are judged on."""
+    return {"export": {label: {fmt: {state: {"speed_x": 2500.0} for state in ("cold", "warm")}
+                               for fmt in ("wav", "mp3")} for label in ("builtin", "2h")},
+            "baseline_mp3": {label: {"ours_cold_ratio": 3.0} for label in ("builtin", "2h")},
+            "memory": {"peak_2h_mb": 60.0, "growth_mb": 1.0},
+            "first_sound": {"cold_s": 0.7},
+            "live": {"ours": {"missing": 0, "onsets": {"p95_ms": 4.0, "max_ms": 20.0}, "overrun_pct": 0.0}},
+            "rates": {"100": {"holds": {"p95_ms": 1.0, "max_ms": 2.0}},
+                      "250": {"holds": {"p95_ms": None, "max_ms": None}}},
+            "pause": {"ours": {"max_ms": 60.0}, "button": {"max_ms": 45.0}},
+            "spoken": {"skipped": None,
+                       "recognition": {"voices": ["joe", "en-us+f1"],
+                                       "speeds": {"slow": 130, "normal": 175, "fast": 220},
+                                       "recognized_pct": 96.0, "latency_max_s": 0.81},
+                       "false_commands": {"coach": {"suppression_on_per_hour": 0.0},
+                                          "other": {"suppression_off_per_hour": 4.2}}},
+            "intelligibility": {"run": True, "engines": {
+                "piper": {"110": heard(96.9), "140": heard(97.0), "200": heard(None, None, None)},
+                "espeak": {"110": heard(90.0), "140": heard(95.0, 20, 19), "200": heard(89.9)}}}}
+
+
+def heard(pct, count_words=20, right=20) -> dict:
+    return {"words_right_pct": pct, "count_words": count_words, "count_words_right": right}
+
+
+def judged(results: dict) -> dict:
+    return {name: item["met"] for name, item in bench_report.targets(results).items()}
+
+
 def test_targets_are_judged_on_the_figures():
-    results = {"export": {label: {fmt: {state: {"speed_x": 2500.0} for state in ("cold", "warm")}
-                                  for fmt in ("wav", "mp3")} for label in ("builtin", "2h")},
-               "baseline_mp3": {label: {"ours_cold_ratio": 3.0} for label in ("builtin", "2h")},
-               "memory": {"peak_2h_mb": 60.0, "growth_mb": 1.0},
-               "first_sound": {"cold_s": 0.7},
-               "live": {"ours": {"missing": 0, "onsets": {"p95_ms": 4.0, "max_ms": 20.0}, "overrun_pct": 0.0}},
-               "rates": {"100": {"holds": {"p95_ms": 1.0, "max_ms": 2.0}},
-                         "250": {"holds": {"p95_ms": None, "max_ms": None}}}}
-    met = {name: item["met"] for name, item in bench_report.targets(results).items()}
-    assert met == {"wav_cold_builtin": True, "wav_warm_builtin": True, "mp3_vs_pydub_builtin": False,
-                   "wav_cold_2h": True, "wav_warm_2h": True, "mp3_vs_pydub_2h": False, "memory_2h": True,
-                   "memory_flat": True, "first_sound_cold": False, "live_p95": True, "live_max": False,
-                   "live_overrun": True, "holds_rate_100_p95": True, "holds_rate_100_max": True,
-                   "holds_rate_250_p95": False, "holds_rate_250_max": False}
+    assert judged(base_results()) == {
+        "wav_cold_builtin": True, "wav_warm_builtin": True, "mp3_vs_pydub_builtin": False,
+        "wav_cold_2h": True, "wav_warm_2h": True, "mp3_vs_pydub_2h": False, "memory_2h": True,
+        "memory_flat": True, "first_sound_cold": False, "live_p95": True, "live_max": False,
+        "live_overrun": True, "holds_rate_100_p95": True, "holds_rate_100_max": True,
+        "holds_rate_250_p95": False, "holds_rate_250_max": False,
+        "pause_latency": True, "pause_button": False, "spoken_recognition": True,
+        "spoken_latency": False, "spoken_false_coach": True, "spoken_false_other": False,
+        "intelligible_piper_110": False, "intelligible_piper_140": True, "intelligible_piper_200": False,
+        "intelligible_espeak_110": True, "intelligible_espeak_140": True,
+        "intelligible_espeak_200": False, "intelligible_counts": False}
+
+
+def test_every_count_word_heard_right_meets_its_target():
+    results = base_results()
+    results["intelligibility"]["engines"]["piper"]["200"] = heard(99.0)
+    results["intelligibility"]["engines"]["espeak"]["140"] = heard(95.0)
+    assert judged(results)["intelligible_counts"] is True
+    assert bench_report.targets(results)["intelligible_counts"]["measured"] == 0
+
+
+def test_recognition_needs_two_voices_and_sections_not_run_are_not_judged():
+    results = base_results()
+    results["spoken"]["recognition"]["voices"] = ["joe"]  # 96% but of one voice
+    assert judged(results)["spoken_recognition"] is False
+    results["spoken"]["skipped"] = "pocketsphinx is not installed"
+    results["intelligibility"]["run"] = False
+    met = judged(results)
+    assert {met[name] for name in met if name.startswith(("spoken_", "intelligible_"))} == {None}
+    assert met["pause_latency"] is True

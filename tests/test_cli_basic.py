@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from voicecoach.session import prepare as session
 from voicecoach.cli import cli
+from voicecoach.routine import vocabulary
 
 from conftest import FakeSynthesizer
 
@@ -143,3 +144,78 @@ def test_plan_of_the_builtin_with_the_fake_voice(fake_voice):
     assert kinds == {"speech", "chime", "hold", "rest"}
     assert [c["title"] for c in data["chapters"]][1:-1] == ["Pelvic tilt", "Cat-cow", "Knee rolls",
                                                            "Single leg hug", "Double leg hug"]
+
+
+BAD_EVERYWHERE = """\
+rest: soon
+exercises:
+  - name: Tilt
+    sides: left
+    cue: Tilt to the {side}.
+    hold: -3
+    reps: 0
+  - name: Roll
+    wobble: 1
+    cue: Roll.
+  - name: Hug
+    steps:
+      - say: Hug.
+        hold: 2s
+        count: maybe
+      - say: ""
+        release: And relax.
+titel: Broken
+"""
+
+
+def test_check_lists_every_error_in_line_order(tmp_path):
+    """Each field is checked on its own; the title, checked first, is on the last line; a
+    mapping with a wrong key says no more (titel is not also "title missing"), and wrong
+    sides do not make {side} an error too."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_EVERYWHERE)
+    result = run("check", bad)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"Error: {line} ({bad} line {n})" for line, n in [
+        ("rest: must be a duration like 2s, 1.5s, 90s, 1m or 1m30s, got the text 'soon'", 1),
+        ("exercises[0].sides: must be a list such as [left, right], got the text 'left'", 4),
+        ("exercises[0].hold: must be a positive duration like 2s or 1m30s, got -3", 6),
+        ("exercises[0].reps: must be a whole number from 1 to 100, got 0", 7),
+        ("exercises[1].wobble: unknown key; allowed keys: " + ", ".join(vocabulary.EXERCISE_KEYS), 9),
+        ("exercises[2].steps[0].count: must be true or false, got the text 'maybe'", 15),
+        ("exercises[2].steps[1].say: must not be empty", 16),
+        ("titel: unknown key; did you mean 'title'?", 18),
+    ]]
+
+
+def test_check_lists_at_most_20_errors(tmp_path):
+    bad = tmp_path / "many.yaml"
+    bad.write_text("title: Many\nexercises:\n" + "".join(f"  - name: E{i}\n    cue: Go.\n    reps: 0\n"
+                                                         for i in range(25)))
+    lines = run("check", bad).stderr.splitlines()
+    assert len(lines) == 21 and lines[-1] == "... and 5 more"
+    assert lines[0] == f"Error: exercises[0].reps: must be a whole number from 1 to 100, got 0 ({bad} line 5)"
+    assert lines[19].startswith("Error: exercises[19].reps: ")
+
+
+@pytest.mark.parametrize("command", ["plan", "export", "play"])
+def test_other_commands_give_the_first_error_and_how_many_more(tmp_path, command):
+    bad = tmp_path / "my bad.yaml"
+    bad.write_text(BAD_EVERYWHERE)
+    result = run(command, bad)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: rest: must be a duration like 2s, 1.5s, 90s, 1m or 1m30s, got the text "
+                             f"'soon' ({bad} line 1); and 7 more errors, listed by: voicecoach check '{bad}'\n")
+
+
+def test_one_error_is_one_line_without_a_count(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\nexercises:\n  - name: Tilt\n    cue: Tilt.\n    reps: 0\n")
+    assert run("plan", bad).stderr == (f"Error: exercises[0].reps: must be a whole number from 1 to 100, "
+                                       f"got 0 ({bad} line 5)\n")
+
+
+def test_check_counts_one_exercise_in_the_singular(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text("title: One\nexercises:\n  - name: Tilt\n    cue: Tilt.\n")
+    assert run("check", one).stdout == f"{one}: OK, 'One' with 1 exercise\n"

@@ -14,9 +14,11 @@ from voicecoach.session import prepare as prepare_module
 from voicecoach.speech import engines
 
 
-@pytest.fixture
-def config_file(tmp_path):
+@pytest.fixture(autouse=True)
+def config_file(tmp_path, monkeypatch):
+    """An empty config folder of this module's own (conftest pins the others to espeak)."""
     folder = tmp_path / "config"
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(folder))
     folder.mkdir(exist_ok=True)
     return folder / "config.yaml"
 
@@ -44,20 +46,21 @@ def test_no_file_means_the_defaults(spy):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].endswith("config.yaml (not there: all defaults)")
-    assert lines[1:] == ["  engine    espeak       default", "  voice     null         default",
+    assert lines[1:] == ["  engine    auto         default", "  voice     null         default",
                          "  rate      140          default", "  lead_in   1.0          default",
-                         "  language  null         default", "  format    mp3          default"]
+                         "  language  null         default", "  format    mp3          default",
+                         "  listen    false        default"]
 
 
 def test_the_file_sets_the_options_defaults_and_an_option_wins(config_file, spy):
     config_file.write_text("rate: 130\nvoice: gmw/en-gb\n")
     assert CliRunner().invoke(cli, ["plan", "back-pain"]).exit_code == 0
-    assert spy == {"engine": "espeak", "voice": "gmw/en-gb", "rate": 130}
+    assert spy == {"engine": "espeak", "voice": "gmw/en-gb", "rate": 130}  # auto, for an espeak voice
     assert CliRunner().invoke(cli, ["plan", "back-pain", "--rate", "200"]).exit_code == 0
     assert spy["rate"] == 200
     shown = CliRunner().invoke(cli, ["config"]).output
     assert f"  rate      130          {config_file} line 1" in shown
-    assert "  engine    espeak       default" in shown
+    assert "  engine    auto         default" in shown
 
 
 def test_the_format_setting_names_exports_without_o(config_file, spy, tmp_path, monkeypatch):
@@ -65,19 +68,22 @@ def test_the_format_setting_names_exports_without_o(config_file, spy, tmp_path, 
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["export", "back-pain"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Wrote back-pain.wav (")
+    assert result.stdout.startswith("Wrote back-pain.wav (")
+    assert result.stderr == ""  # the voice line is a terminal's status note, like the bar
     assert (tmp_path / "back-pain.wav").read_bytes()[:4] == b"RIFF"
 
 
 @pytest.mark.parametrize("text, message", [
     ("rate: 30\n", "rate: must be a whole number of words per minute from 80 to 300, got '30' (FILE line 1)"),
     ("rate: 0150\n", "rate: write the number in plain decimal digits, got 0150 (FILE line 1)"),
-    ("engine: festival\n", "engine: must be one of espeak, piper, got 'festival' (FILE line 1)"),
+    ("engine: festival\n", "engine: must be one of auto, espeak, piper, got 'festival' (FILE line 1)"),
     ("\nlanguage: fr\n", "language: must be one of de, en, or null, got 'fr' (FILE line 2)"),
     ("lead_in: [1]\n", "lead_in: must be a number of seconds from 0 to 10, got a list or mapping (FILE line 1)"),
-    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format (FILE line 1)"),
+    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format, listen "
+                      "(FILE line 1)"),
     ("- rate\n", "must be a mapping of settings such as rate: 130; keys: engine, voice, rate, lead_in, "
-                 "language, format (FILE line 1)"),
+                 "language, format, listen (FILE line 1)"),
+    ("listen: yes please\n", "listen: must be true or false, got 'yes please' (FILE line 1)"),
     ("rate: &r 130\nlead_in: *r\n", "YAML aliases (*name) are not supported; write the value out in full (FILE line 2)"),
 ])
 def test_a_bad_setting_is_one_line_for_every_command(config_file, text, message):
@@ -99,6 +105,18 @@ def test_a_folder_in_place_of_the_file_is_one_line(config_file):
         2, f"Error: is not a regular file; make it a YAML file of settings ({config_file})\n")
 
 
-def test_the_config_folder_is_never_created(tmp_path):
+def test_the_config_folder_is_never_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(tmp_path / "nowhere"))
     CliRunner().invoke(cli, ["config"])
-    assert not os.path.exists(tmp_path / "config")
+    assert not os.path.exists(tmp_path / "nowhere")
+
+
+def test_the_listen_setting_is_the_play_flags_default(config_file, monkeypatch):
+    asked = []
+    monkeypatch.setattr(play_module, "play_routine", lambda routine, **options: asked.append(options["listen"]) or 0)
+    assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
+    config_file.write_text("listen: true\n")
+    assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["play", "back-pain", "--no-listen"]).exit_code == 0
+    assert asked == [False, True, False]
+    assert "  listen    true" in CliRunner().invoke(cli, ["config"]).output

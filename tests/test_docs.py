@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from voicecoach.cli import cli
+
+from conftest import requires_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -45,3 +50,28 @@ def test_readme_says_how_to_put_voicecoach_on_the_path():
 def test_every_command_is_documented_in_the_readme():
     for name in cli.commands:
         assert f"voicecoach {name}" in README, f"'voicecoach {name}' is not documented in README.md"
+
+
+def _readme_sample(command: str) -> list[str]:
+    """The lines the README shows under ``$ COMMAND`` in a console block."""
+    after = README.split(f"\n$ {command}\n", 1)
+    assert len(after) == 2, f"the README has no '$ {command}' sample"
+    return re.split(r"\n(?:\$ |```)", after[1], 1)[0].split("\n")
+
+
+@requires_espeak
+def test_readme_plan_sample_is_the_real_output():
+    """The README's plan sample, run with the real espeak-ng on a fresh history and cache
+    (the tests' user folders)."""
+    command = next(line[2:] for line in README.splitlines()
+                   if line.startswith("$ voicecoach plan back-pain") and " | head -" in line)
+    words, head = command.split(" | ")
+    count = int(re.fullmatch(r"head -(\d+)", head)[1])
+    args = shlex.split(words)[1:]
+    assert args == ["plan", "back-pain", "--engine", "espeak"]
+    # A process of its own, as the user's: espeak-ng in a process that spoke before (other
+    # tests, other rates) may say a text a few samples differently.
+    done = subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _readme_sample(command) == done.stdout.splitlines()[:count]

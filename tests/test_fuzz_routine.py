@@ -94,7 +94,7 @@ def test_each_broken_routine_is_refused_with_its_line(corpus, name):
 def test_an_empty_file(tmp_path):
     (tmp_path / "empty.yaml").write_bytes(b"")
     assert_refused(tmp_path / "empty.yaml",
-                   f"Error: is empty; a routine needs at least a title and exercises ({tmp_path / 'empty.yaml'})")
+                   f"Error: the routine file is empty; a routine needs at least a title and exercises ({tmp_path / 'empty.yaml'})")
 
 
 def test_a_directory(tmp_path):
@@ -159,7 +159,10 @@ def load_or_refuse(raw) -> None:
     try:
         routine = parse_routine(raw, name="fuzz.yaml")
     except RoutineError as error:
-        assert str(error) and "\n" not in str(error) and "\r" not in str(error), repr(str(error))
+        for each in [error, *getattr(error, "errors", ())]:  # all that ``check`` lists
+            assert str(each) and "\n" not in str(each) and "\r" not in str(each), repr(str(each))
+        lines = [each.line or 0 for each in getattr(error, "errors", ())]
+        assert lines == sorted(lines)
         return
     timeline = build_timeline(routine, lambda text: 100 * len(text.split()), lambda name: 50, 22050)
     assert set(timeline.spoken_texts()) <= set(script(routine))

@@ -96,7 +96,7 @@ def test_a_german_session_exports_with_espeaks_german_voice(tmp_path):
     result = CliRunner().invoke(cli, ["export", str(GERMAN), "-o", str(tmp_path / "de.wav"),
                                       "--timeline", str(tmp_path / "de.json")])
     assert result.exit_code == 0, result.output
-    session = prepare(load_routine(str(GERMAN)))
+    session = prepare(load_routine(str(GERMAN)), engine="espeak")
     assert session.speech.synthesizer.voice == "gmw/de"
     with wave.open(str(tmp_path / "de.wav")) as audio:
         assert audio.getnframes() == session.timeline.total
@@ -104,6 +104,6 @@ def test_a_german_session_exports_with_espeaks_german_voice(tmp_path):
     texts = [e["text"] for e in json.loads((tmp_path / "de.json").read_text())["events"] if e["kind"] == "speech"]
     assert texts == session.timeline.spoken_texts()
     # German words take German time: espeak's German voice says "Wiederholungen" as one word
-    english = prepare(load_routine(str(GERMAN)), language="en")
+    english = prepare(load_routine(str(GERMAN)), language="en", engine="espeak")
     assert english.speech.synthesizer.voice == "gmw/en-us"
     assert english.timeline.spoken_texts() != texts

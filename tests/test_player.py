@@ -307,6 +307,26 @@ def test_play_routine_no_device_says_how_to_export(tmp_path):
                                 "without one, export the session: voicecoach export back-pain -o session.mp3")
 
 
+def test_the_no_device_line_repeats_the_voice_options_given(tmp_path):
+    """Those that differ from the defaults (engine auto, rate 140), shell-quoted."""
+    routine = tmp_path / "my back.yaml"
+    routine.write_text(ROUTINE)
+    clock = FakeClock()
+    with pytest.raises(AudioDeviceError) as error:
+        play_routine(str(routine), engine="espeak", voice="en-us", rate=120, language="de",
+                     parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock, missing=True),
+                                 stdin=io.StringIO(), stdout=io.StringIO(), clock=clock))
+    assert str(error.value).endswith(f"; to listen without one, export the session: voicecoach export "
+                                     f"'{routine}' -o session.mp3 --engine espeak --voice en-us "
+                                     "--rate 120 --language de")
+    with pytest.raises(AudioDeviceError) as error:
+        play_routine("back-pain", engine="auto", voice="joe's", rate=140,
+                     parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock, missing=True),
+                                 stdin=io.StringIO(), stdout=io.StringIO(), clock=clock))
+    assert str(error.value).endswith("export the session: voicecoach export back-pain -o session.mp3 "
+                                     "--voice 'joe'\"'\"'s'")
+
+
 def _write_routine(tmp_path) -> str:
     path = tmp_path / "routine.yaml"
     path.write_text(ROUTINE)
@@ -443,10 +463,11 @@ def test_places_file_is_private_and_replaced_whole(tmp_path):
     assert mode == 0o600
     assert json.loads(places.path.read_text()) == {"builtin:back-pain": {"chapter": 3, "title": "Knee rolls"}}
     places.path.write_text("{not json")
-    assert places.saved() is None  # a damaged file is a lost place, not a crash
+    assert places.saved() is None  # a damaged file is a lost place, not a crash (and is set aside)
     places.save(1, "Pelvic tilt")
     assert places.saved() == {"chapter": 1, "title": "Pelvic tilt"}
-    assert [p.name for p in places.path.parent.iterdir()] == ["places.json"]  # no temporary left
+    names = sorted(p.name for p in places.path.parent.iterdir())  # no temporary left
+    assert names[0] == "places.json" and names[1].startswith("places.json.damaged-") and len(names) == 2
 
 
 def test_a_place_is_found_by_title_when_the_routine_changed(session, tmp_path):
@@ -474,9 +495,9 @@ def test_frame_shows_exercise_step_time_left_and_progress(session):
     assert lines[1] == "Player test · Exercise 1 of 3"
     assert "REACH" in lines and "Hold" in lines and "Reach up high." in lines
     assert big("4")[0].strip() in lines  # 4 s left, in big digits
-    assert lines[-1] == "space pause · n next · p previous · r repeat · q stop"
+    assert lines[-1] == "space pause · n next · p previous · r repeat · q stop · h it hurts"
     paused = [text.strip() for _, text in frame("Player test", guide.status(hold.start + 100), 80, paused=True)]
-    assert "Paused" in paused and paused[-1] == "press space to continue, q to stop"
+    assert "Paused" in paused and paused[-1] == "press space to continue, q to stop, h if it hurts"
 
 
 def test_line_screen_prints_one_short_line_per_step(session):

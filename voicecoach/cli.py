@@ -3,16 +3,22 @@ our errors into one line (exit 2 for bad input, 1 for a failure at run time)."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import VoicecoachError
+from .errors import RoutineErrors, VoicecoachError
 from .routine import builtin_names, load_routine
-from .speech.engines import ENGINES, MAX_RATE, MIN_RATE
+from .signals import Terminated, stop_signals
+from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
+
+CHECK_SHOWN = 20  # errors 'check' lists before "... and N more"
 
 
 def _errors_as_lines(command):
@@ -22,19 +28,113 @@ def _errors_as_lines(command):
         try:
             return command(*args, **kwargs)
         except VoicecoachError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {error}{_more_errors(error)}", err=True)
             sys.exit(error.exit_code)
+        except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
+            click.echo(f"Stopped by {stop}.", err=True)
+            sys.exit(128 + stop.signum)
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)
             sys.exit(130)
+        except OSError as error:  # before click, which makes a closed pipe a silent exit 1
+            sys.exit(_os_error(error))
     return wrapper
+
+
+def _more_errors(error) -> str:
+    """After the first of a routine's errors (plan, export, play): how many more, and the
+    command that lists them; one line still, as for any error."""
+    more = len(getattr(error, "errors", ())) - 1
+    if more < 1:
+        return ""
+    return f"; and {more} more error{'s' if more > 1 else ''}, listed by: voicecoach check {shlex.quote(error.path)}"
+
+
+class _OneLineErrors(click.Group):
+    """click's own errors (a bad option value, a missing argument, an unknown option) as
+    one ``Error: ...`` line and exit status 2, like ours, never its usage block; output
+    that cannot be written (a full disk) as one line and exit 1, and a reader that went
+    away (``| head``) quietly, with the status a shell gives for SIGPIPE."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        status = 0
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as shown:  # the help, for no command at all
+            shown.show()
+            status = shown.exit_code
+        except click.UsageError as error:
+            status = _line(f"Error: {_usage_line(error)}", error.exit_code)
+        except click.ClickException as error:
+            status = _line(f"Error: {error.format_message()}", error.exit_code)
+        except click.Abort:
+            status = _line("Aborted.", 1)
+        except OSError as error:
+            status = _os_error(error)
+        finally:
+            _settle_stdout()
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+def _usage_line(error: click.UsageError) -> str:
+    """``--rate: 'abc' is not a valid integer``: the option, then what is wrong with it."""
+    param = getattr(error, "param", None)
+    if isinstance(error, click.BadParameter) and not isinstance(error, click.MissingParameter) and param:
+        name = param.opts[0] if param.param_type_name == "option" else param.human_readable_name
+        return f"{name}: {error.message.rstrip('.')}"
+    line = error.format_message().rstrip(".")
+    if error.ctx is not None:
+        line += f" (see '{error.ctx.command_path} --help')"
+    return line
+
+
+def _os_error(error: OSError) -> int:
+    """A system error that reached the top: output that cannot be written (every file we
+    write handles its own errors, so without a file name it is stdout), or a name the file
+    system cannot take. Anything else is a fault of ours: its traceback is raised."""
+    if error.errno == errno.EPIPE and error.filename is None:
+        return 128 + 13  # the reader stopped reading (| head): as SIGPIPE would, without a word
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EPIPE):
+        what = "the output" if error.filename is None else repr(str(error.filename))
+        return _line(f"Error: could not write {what}: {error.strerror or error}", 1)
+    if error.errno == errno.ENAMETOOLONG:
+        name = os.path.basename(str(error.filename or "")) or str(error.filename)
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        return _line(f"Error: the name {shown!r} is too long for the file system "
+                     f"({len(os.fsencode(name))} bytes); give a shorter one", 2)
+    raise error
+
+
+def _line(text: str, status: int) -> int:
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        pass
+    return status
+
+
+def _settle_stdout() -> None:
+    """Output that could not be written is dropped, so Python's last flush at exit does
+    not fail again with a message of its own."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _voice_options(command):
     """--engine, --voice, --rate, --language: their defaults come from the settings
     (``voicecoach config``) through click's default_map."""
-    command = click.option("--engine", type=click.Choice(ENGINES), show_default=True,
-                           help="Speech engine; piper needs the neural extra.")(command)
+    command = click.option("--engine", type=click.Choice(CHOICES), show_default=True,
+                           help="Speech engine; auto: piper where the neural extra and a voice "
+                           "are installed, else espeak.")(command)
     command = click.option("--voice", metavar="ID", help="Voice id (see 'voicecoach voices'), "
                            "or for piper an .onnx model file or voice package name.")(command)
     command = click.option("--rate", type=int, metavar="WPM", show_default=True,
@@ -45,12 +145,31 @@ def _voice_options(command):
     return command
 
 
+def _level_option(command):
+    return click.option("--level", metavar="fresh|N", help="Reps of the exercises that build up "
+                        "(reps: {start, max}): fresh (their start) or N; default: today's level "
+                        "from your history.")(command)
+
+
+def _todays(routine: str, level: str | None, language: str | None):
+    """The routine at today's levels (or ``--level``), and each level with its reason."""
+    from .history.journal import parse_level, todays_routine
+    choice = parse_level(level)
+    return todays_routine(routine, load_routine(routine), choice, language=language,
+                          warn=lambda line: click.echo(line, err=True))
+
+
+def _levels_json(levels) -> dict:
+    """The ``levels`` key of the timeline JSON: each exercise's reps today, and why."""
+    return {name: {"reps": level.reps, "reason": level.reason} for name, level in levels.items()}
+
+
 def _prepare(routine, engine: str, voice: str | None, rate: int | None, language: str | None):
     from .session.prepare import prepare
     return prepare(routine, engine=engine, voice=voice, rate=rate, language=language)
 
 
-@click.group()
+@click.group(cls=_OneLineErrors)
 @click.version_option(package_name="voicecoach")
 @click.pass_context
 @_errors_as_lines
@@ -82,7 +201,8 @@ def config():
     path = config_file()
     click.echo(f"Settings file: {path}" + ("" if path.is_file() else " (not there: all defaults)"))
     for setting in load_settings().values():
-        value = "null" if setting.value is None else str(setting.value)
+        value = "null" if setting.value is None else str(setting.value).lower() \
+            if isinstance(setting.value, bool) else str(setting.value)
         click.echo(f"  {setting.key:<9} {value:<12} {setting.source}")
 
 
@@ -109,7 +229,14 @@ def check(routine):
     Example:
         voicecoach check my-routine.yaml
     """
-    loaded = load_routine(routine)
+    try:
+        loaded = load_routine(routine)
+    except RoutineErrors as found:  # every error found, one a line, in the file's order
+        for error in found.errors[:CHECK_SHOWN]:
+            click.echo(f"Error: {error}", err=True)
+        if len(found.errors) > CHECK_SHOWN:
+            click.echo(f"... and {len(found.errors) - CHECK_SHOWN} more", err=True)
+        sys.exit(found.exit_code)
     count = len(loaded.exercises)
     click.echo(f"{routine}: OK, {loaded.title!r} with {count} exercise{'s' if count != 1 else ''}")
 
@@ -130,7 +257,7 @@ def routines():
 
 
 @cli.command()
-@click.option("--engine", type=click.Choice(ENGINES), show_default=True)
+@click.option("--engine", type=click.Choice(CHOICES), default="auto", show_default=True)
 @_errors_as_lines
 def voices(engine):
     """List the voices of a speech engine: id, name, language.
@@ -139,17 +266,24 @@ def voices(engine):
     Example:
         voicecoach voices | grep -i english
     """
-    from .speech.engines import list_voices
-    for info in list_voices(engine):
+    from .plan.phrases import load_phrases
+    from .speech.engines import list_voices, resolve_engine
+    chosen = resolve_engine(engine)
+    found = list_voices(chosen)
+    for info in found:
         click.echo(f"{info.id}\t{info.name}\t{', '.join(info.languages)}")
+    used = load_phrases("en").voices.get(chosen) or (found[0].id if found else "none installed")
+    click.echo(f"Voice used for English: {chosen}, {used}" + (" (auto)" if engine == "auto" else ""),
+               err=True)
 
 
 @cli.command()
 @click.argument("routine")
 @_voice_options
+@_level_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @_errors_as_lines
-def plan(routine, engine, voice, rate, language, as_json):
+def plan(routine, engine, voice, rate, language, level, as_json):
     """Show the timeline of a session: when each cue, chime, hold and rest happens.
 
     \b
@@ -157,11 +291,18 @@ def plan(routine, engine, voice, rate, language, as_json):
         voicecoach plan back-pain
         voicecoach plan my-routine.yaml --rate 120 --json
     """
-    session = _prepare(routine, engine, voice, rate, language)
+    with stop_signals():  # SIGTERM while the speech is made: its temporaries go, one line
+        loaded, levels = _todays(routine, level, language)
+        session = _prepare(loaded, engine, voice, rate, language)
     if as_json:
-        click.echo(json.dumps(session.timeline.to_dict(), indent=1, ensure_ascii=False))
+        shown = session.timeline.to_dict()
+        shown["levels"] = _levels_json(levels)
+        click.echo(json.dumps(shown, indent=1, ensure_ascii=False))
     else:
+        from .history.journal import level_lines
         from .plan.timeline import format_table
+        for line in level_lines(levels):
+            click.echo(line)
         click.echo(format_table(session.timeline))
 
 
@@ -176,8 +317,10 @@ def plan(routine, engine, voice, rate, language, as_json):
 @click.option("--transcript", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the spoken cues as subtitles (.srt or .vtt).")
 @click.option("--format", "output_format", hidden=True)  # from the settings: the extension without -o
+@_level_option
 @_errors_as_lines
-def export(routine, output, engine, voice, rate, language, timeline_path, transcript, output_format):
+def export(routine, output, engine, voice, rate, language, timeline_path, transcript, output_format,
+           level):
     """Export a session as an audio file, with one chapter per exercise.
 
     \b
@@ -187,10 +330,11 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
     """
     from .export.destination import check_destination
     from .export.exporter import export_session
+    from .speech.engines import voice_line
     from .progress import Progress
     from .session.prepare import prepare
     from .signals import Terminated, stop_signals
-    loaded = load_routine(routine)
+    loaded, levels = _todays(routine, level, language)
     output = output or Path(f"{Path(routine).stem}.{output_format or 'mp3'}")
     check_destination(output, transcript, timeline_path, loaded)
     show = sys.stderr.isatty()
@@ -199,9 +343,12 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
             with Progress("Preparing speech", show) as bar:
                 session = prepare(loaded, engine=engine, voice=voice, rate=rate, language=language,
                                   progress=bar.update)
+            if show:  # a status note, like the bar: on a terminal only
+                click.echo(voice_line(session.speech.synthesizer), err=True)
             with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
                 written = export_session(session, output, transcript=transcript,
-                                         timeline_path=timeline_path, progress=bar.update)
+                                         timeline_path=timeline_path, progress=bar.update,
+                                         timeline_extra={"levels": _levels_json(levels)})
     except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
         click.echo(f"Stopped by {stop}.", err=True)
         sys.exit(128 + stop.signum)
@@ -219,12 +366,19 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
 @click.option("--lead-in", type=click.FloatRange(0, 10), show_default=True,
               metavar="SECONDS", help="Quiet lead-in so wireless headphones wake up.")
 @click.option("--resume", is_flag=True, help="Continue from the exercise where the last session stopped.")
+@click.option("--listen/--no-listen", show_default=True,
+              help="Listen on the default microphone for spoken commands: pause, continue, next, back, "
+                   "repeat, stop (offline; nothing leaves the machine).")
+@_level_option
 @_errors_as_lines
-def play(routine, engine, voice, rate, language, lead_in, resume):
+def play(routine, engine, voice, rate, language, lead_in, resume, listen, level):
     """Start a hands-free spoken session.
 
     Keys (when run in a terminal): space pause/resume, n next exercise,
-    p previous exercise, r repeat the last instruction, q stop.
+    p previous exercise, r repeat the last instruction, q stop, h it hurts
+    (stops at once and records the session as stopped for pain).
+    Media keys and headset buttons (MPRIS) pause, skip and stop it too;
+    with --listen, so do the spoken words.
 
     \b
     Examples:
@@ -232,10 +386,56 @@ def play(routine, engine, voice, rate, language, lead_in, resume):
         voicecoach play back-pain --rate 120 --resume
     """
     from .live.play import play_routine
+    from .history.journal import parse_level
     status = play_routine(routine, engine=engine, voice=voice, rate=rate, language=language,
-                          lead_in_s=lead_in, resume=resume)
+                          lead_in_s=lead_in, resume=resume, listen=listen, level=parse_level(level))
     if status:
         sys.exit(status)
+
+
+@cli.command()
+@click.argument("routine")
+@click.option("--felt", metavar="better|same|worse", help="How your back felt afterwards, "
+              "compared with before.")
+@click.option("--pain", metavar="0-10", help="How much it hurt afterwards, 0 (not at all) to 10.")
+@click.option("--when", metavar="ISO-TIME", help="When you started, e.g. 2026-03-01T18:30 "
+              "(default: now).")
+@_errors_as_lines
+def log(routine, felt, pain, when):
+    """Record a session done without voicecoach playing it (an exported file, on a phone),
+    at today's levels, so the routine builds up all the same.
+
+    \b
+    Examples:
+        voicecoach log back-pain --felt better
+        voicecoach log back-pain --felt same --pain 2 --when 2026-03-01T18:30
+    """
+    from .history.journal import log_session
+    record = log_session(routine, felt, pain, when)
+    levels = ", ".join(f"{name} {reps}" for name, reps in record.levels)
+    click.echo(f"Logged {routine} at {record.started_at.astimezone():%Y-%m-%d %H:%M} "
+               f"(felt {record.felt}): {levels}")
+
+
+@cli.command()
+@click.argument("routine", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the sessions as a JSON list.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
+              help="Also draw the chart into a PNG (needs the plot extra: matplotlib).")
+@_errors_as_lines
+def history(routine, as_json, plot):
+    """Show your sessions: a table, and a chart of level and feeling over time.
+
+    \b
+    Examples:
+        voicecoach history
+        voicecoach history back-pain --json
+        voicecoach history back-pain --plot progress.png
+    """
+    import shutil
+    from .history.journal import show_history
+    click.echo(show_history(routine, as_json=as_json, plot=plot,
+                            width=shutil.get_terminal_size((80, 24)).columns))
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ FORMATS = ("wav", "mp3", "ogg", "opus", "m4a")
 # the command options each setting is the default of
 OPTIONS = {"engine": ("plan", "export", "play", "voices"), "voice": ("plan", "export", "play"),
            "rate": ("plan", "export", "play"), "language": ("plan", "export", "play"),
-           "lead_in": ("play",), "format": ("export",)}
+           "lead_in": ("play",), "format": ("export",), "listen": ("play",)}
 PARAMETERS = {"format": "output_format"}  # a setting whose option's parameter has another name
 
 
@@ -80,14 +80,14 @@ def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
 def _check(path: Path, key: str, node) -> object:
     """The value of ``key`` from its node, or a one-line error saying what would be right."""
     from .plan.phrases import languages
-    from .speech.engines import ENGINES, MAX_RATE, MIN_RATE
+    from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
     line = node.start_mark.line + 1
     value = yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and \
             not re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", node.value):  # YAML 1.1 reads 010 as 8
         raise _error(path, line, key, f"write the number in plain decimal digits, got {clip(node.value)}")
     rules = {
-        "engine": (lambda v: v in ENGINES, f"one of {', '.join(ENGINES)}"),
+        "engine": (lambda v: v in CHOICES, f"one of {', '.join(CHOICES)}"),
         "voice": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "a voice id, or null"),
         "rate": (lambda v: isinstance(v, int) and not isinstance(v, bool) and MIN_RATE <= v <= MAX_RATE,
                  f"a whole number of words per minute from {MIN_RATE} to {MAX_RATE}"),
@@ -95,6 +95,7 @@ def _check(path: Path, key: str, node) -> object:
                     "a number of seconds from 0 to 10"),
         "language": (lambda v: v is None or v in languages(), f"one of {', '.join(languages())}, or null"),
         "format": (lambda v: v in FORMATS, f"one of {', '.join(FORMATS)}"),
+        "listen": (lambda v: isinstance(v, bool), "true or false"),
     }
     valid, expected = rules[key]
     if not valid(value):

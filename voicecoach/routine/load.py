@@ -71,11 +71,13 @@ def load_routine(source: str | Path) -> Routine:
 
 
 def parse_routine(raw: bytes | str, *, name: str = "<routine>", folder: Path | None = None) -> Routine:
-    """Validate routine text (YAML) and build the frozen ``Routine``."""
+    """Validate routine text (YAML) and build the frozen ``Routine``; ``RoutineErrors``
+    names every error found, in line order (``str``: the first)."""
     node = compose(raw, name)
     if node is None or node.tag == "tag:yaml.org,2002:null" and node.value == "":  # "" or "---"
-        raise RoutineError("is empty; a routine needs at least a title and exercises", path=name)
-    return Builder(name, folder).routine(node)
+        raise RoutineError("the routine file is empty; a routine needs at least a title and exercises",
+                           path=name)
+    return Builder(name, folder).build(node)
 
 
 def _suggest(word: str, choices) -> str:

@@ -21,6 +21,10 @@ MAX_REST_S = 1_800.0
 # gigabytes (22050 Hz 16-bit mono is 159 MB an hour).
 MAX_CUES = 20_000
 MAX_TIMED_S = 6 * 3600.0
+# Speech counts towards that limit, estimated before it is made from the letters and digits
+# spoken: espeak-ng at 300 WPM (the fastest rate) speaks ordinary text at about 25 a second and
+# the fastest text measured ("x" * 5000, en and de) at 130; twice that is surely an underestimate.
+MAX_SOUNDED_CHARS_PER_S = 250.0
 PLACEHOLDERS = ("side",)
 CHIME_NAMES = ("start", "hold_end", "next", "end")
 DEFAULT_LANGUAGE = "en"
@@ -40,10 +44,13 @@ ROUTINE_FIELDS = {
 EXERCISE_FIELDS = {
     "name": ("name", "The exercise's name, announced and used as its chapter title."),
     "instructions": ("text", "How to get into position, said once before the first rep."),
-    "reps": ("reps", "Repetitions per side per set."),
+    "reps": ("reps", "Repetitions per side per set; or {start: 2, max: 15} to build up from "
+             "start to max over the sessions, with per_set: N to split them into sets."),
     "sets": ("count", "How many sets of the repetitions."),
     "rest_between_sets": ("duration", "Rest between sets, e.g. 30s."),
     "sides": ("sides", "Sides to do it on, e.g. [right, left]; {side} in a text says which."),
+    "alternate": ("flag", "With sides: alternate the sides rep by rep (right, left, right...) "
+                  "instead of doing all reps on one side, then the other."),
     "steps": ("steps", "What one repetition is, step by step."),
     "cue": ("text", "Shorthand for one step: what to say for each repetition."),
     "hold": ("duration", "Shorthand for one step: how long to hold, e.g. 5s."),
@@ -65,7 +72,9 @@ SYNONYMS = {"say": "cue", "cue": "say", "text": "say", "name": "title", "title":
              "side": "sides", "sound": "sounds", "rounds": "sets"}
 MISSING = {"title": "add title: with the routine's name",
             "exercises": "add exercises: with a list of exercises",
-            "name": "add name: with the exercise's name", "say": "add say: with the words to speak"}
+            "name": "add name: with the exercise's name", "say": "add say: with the words to speak",
+            "start": "add start: with the reps to begin with", "max": "add max: with the most reps "
+            "to build up to"}
 SHAPES = {None: "with title: and exercises:", "sounds": "of chime names (start, hold_end, next, "
            "end) to WAV files", "exercise": "with name: and cue: or steps:",
            "step": "with say: and optionally hold:, release:, count:"}
