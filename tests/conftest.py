@@ -82,3 +82,17 @@ def fake_synth():
 # scripts/install.sh installs it: there a missing engine must fail, not quietly skip.
 requires_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
                                      reason="espeak-ng is not installed (CI installs it)")
+
+
+# ffmpeg-backed tests (Ogg/Opus, M4A) skip without it, except in CI, which installs it.
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None and not os.environ.get("CI"),
+                                  reason="ffmpeg is not installed (CI installs it)")
+
+
+def cli_runner():
+    """A CliRunner that keeps stdout and stderr apart, on every click version."""
+    from click.testing import CliRunner
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:  # click >= 8.2 keeps them apart anyway
+        return CliRunner()

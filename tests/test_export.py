@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from voicecoach.export import destination, exporter, ffmpeg, mp3
 from voicecoach.progress import Progress
@@ -31,7 +30,7 @@ from voicecoach.routine import load_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.timeline import CHIME, SPEECH
 
-from conftest import FakeSynthesizer, requires_espeak
+from conftest import FakeSynthesizer, cli_runner as _runner, needs_ffmpeg, requires_espeak
 
 ROUTINE = """\
 title: Test & routine
@@ -48,15 +47,6 @@ exercises:
     cue: Curl up.
     hold: 1s
 """
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None and not os.environ.get("CI"),
-                                  reason="ffmpeg is not installed (CI installs it)")
-
-
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps them apart anyway
-        return CliRunner()
 
 
 def run(*args):

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from voicecoach.cli import cli
 from voicecoach.errors import ExportError, InputError
@@ -26,18 +25,9 @@ from voicecoach.export import destination, exporter, ffmpeg
 from voicecoach.export.subtitles import transcript_text
 from voicecoach.session.prepare import prepare
 
-from conftest import REPO, FakeSynthesizer, requires_espeak
+from conftest import REPO, FakeSynthesizer, cli_runner as _runner, needs_ffmpeg, requires_espeak
 
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None and not os.environ.get("CI"),
-                                  reason="ffmpeg is not installed (CI installs it)")
 SPECIAL = ["=", ";", "#", "\\"]  # what ffmetadata gives a meaning, newline aside (below)
-
-
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps them apart anyway
-        return CliRunner()
 
 
 def run(*args):
