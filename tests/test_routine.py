@@ -23,7 +23,9 @@ from voicecoach.routine import vocabulary
 from voicecoach.errors import InputError, RoutineError
 from voicecoach.routine import (Exercise, Routine, Step, builtin_names, format_duration, load_routine,
                                 parse_duration, parse_routine)
+from voicecoach.routine.nodes import NodeReader
 from voicecoach.routine.vocabulary import MAX_CUES, MAX_TEXT_CHARS
+from voicecoach.routine.yamlsafe import compose
 from voicecoach.plan.timeline import HOLD, SPEECH, build_timeline
 
 from conftest import EXERCISE_TEXTS, TEST_DATA, FakeSynthesizer
@@ -487,3 +489,33 @@ def test_long_synthetic_texts_load_and_plan(tmp_path):
     path = tmp_path / "long.yaml"
     path.write_text(exercise_db_routine(entries))
     check_real_routine(path, 301)
+
+
+class SettingsError(InputError):
+    """An error class of another format, shaped like ``RoutineError``."""
+
+    def __init__(self, message, *, path=None, line=None, field=None):
+        super().__init__(f"{field or 'settings'}: {message} ({path} line {line})")
+
+
+class SettingsReader(NodeReader):
+    error_type = SettingsError
+    document = "a settings file"
+    synonyms = {"speed": "rate"}
+
+
+def test_the_node_readers_serve_another_format_with_its_own_words():
+    reader = SettingsReader("config.yaml")
+    node = compose("speed: 130\nrate: 0130\nlisten: yes please\nwait: 1m\n", "config.yaml")
+    fields = reader.mapping(node, None, ("rate", "listen", "wait"), (), "of settings")
+    assert reader.attempt(reader.whole_number, fields["rate"], "rate", 80, 300) is None
+    assert reader.attempt(reader.boolean, fields["listen"], "listen") is None
+    assert reader.optional(fields, "wait", None, reader.duration, 600.0) == 60.0
+    assert [str(error) for error in reader.errors] == [
+        "speed: unknown key; did you mean 'rate'? (config.yaml line 1)",
+        "rate: 0130 has a leading zero (YAML reads it as the octal number 88); write 130, not 0130 "
+        "(config.yaml line 2)",
+        "listen: must be true or false, got the text 'yes please' (config.yaml line 3)"]
+    assert {type(error) for error in reader.errors} == {SettingsError}
+    with pytest.raises(SettingsError, match=r"^settings: a settings file must be a mapping of settings, got a list"):
+        reader.mapping(compose("- rate\n", "config.yaml"), None, ("rate",), (), "of settings")

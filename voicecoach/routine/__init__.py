@@ -1,8 +1,8 @@
 """Routines: YAML text -> frozen ``Routine`` objects, with every check and its message.
 
 ``load`` finds and reads the file, ``yamlsafe`` turns it into a node tree, ``validate``
-checks it against the ``vocabulary`` and builds the ``model``; ``schema`` is the same
-vocabulary as JSON Schema, for editors.
+checks it against the ``vocabulary`` and builds the ``model``, reading each field with the
+generic readers of ``nodes``; ``schema`` is the same vocabulary as JSON Schema, for editors.
 """
 
 from .durations import format_duration, parse_duration

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import RoutineError
 from ..text import printable
 from .model import Routine
+from .nodes import suggest
 from .validate import Builder
 from .vocabulary import MAX_FILE_BYTES
 from .yamlsafe import compose
@@ -40,7 +41,7 @@ def _missing_hint(path: Path) -> str:
     """'; did you mean ...?' from the built-in names or the files next to ``path``."""
     text = str(path)
     if len(path.parts) == 1:
-        hint = _suggest(text, builtin_names())
+        hint = suggest(text, builtin_names())
         if hint or text.endswith((".yaml", ".yml")):
             return hint
         return f"; built-in routines: {', '.join(builtin_names())}"
@@ -79,7 +80,3 @@ def parse_routine(raw: bytes | str, *, name: str = "<routine>", folder: Path | N
                            path=name)
     return Builder(name, folder).build(node)
 
-
-def _suggest(word: str, choices) -> str:
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {matches[0]!r}?" if matches else ""
