@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import Audio
-from voicecoach.plan.timeline import CHIME, SPEECH, Timeline
+from voicecoach.plan.model import CHIME, SPEECH, Timeline
 
 CHILD_TIMEOUT_S = 900
 

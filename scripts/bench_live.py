@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import SILENCE_THRESHOLD
-from voicecoach.plan.timeline import CHIME, HOLD, REST, SPEECH, Timeline
+from voicecoach.plan.model import CHIME, HOLD, REST, SPEECH, Timeline
 
 SNIPPET_S = 0.05
 # The naive player's speech is synthesized anew, and espeak-ng does not repeat itself bit

@@ -19,7 +19,7 @@ from conftest import EXERCISE_TEXTS, REPO, FakeSynthesizer, requires_espeak
 from voicecoach.audio import SAMPLE_RATE, Audio
 from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare
-from voicecoach.plan.timeline import CHIME, HOLD, SPEECH
+from voicecoach.plan.model import CHIME, HOLD, SPEECH
 
 sys.path.insert(0, str(REPO / "scripts"))
 import bench  # noqa: E402

@@ -28,7 +28,7 @@ from voicecoach.cli import cli
 from voicecoach.errors import ExportError, InputError
 from voicecoach.routine import load_routine
 from voicecoach.session.prepare import prepare
-from voicecoach.plan.timeline import CHIME, SPEECH
+from voicecoach.plan.model import CHIME, SPEECH
 
 from conftest import FakeSynthesizer, cli_runner as _runner, needs_ffmpeg, requires_espeak
 
@@ -194,7 +194,7 @@ def test_ogg_opus_holds_the_session_with_tags_and_chapters(session, exported, su
 def test_chapters_starting_late_in_a_second_are_not_rounded_up(tmp_path, suffix):
     """ffmpeg 5.1 rounds Ogg chapter seconds up (1.6 s became 2 s): starts at .5 s and
     later in a second must come out where the timeline has them."""
-    from voicecoach.plan.timeline import Chapter, Timeline
+    from voicecoach.plan.model import Chapter, Timeline
     starts = [0, 35280, 59535, 77175]  # 0, 1.6, 2.7, 3.5 s
     timeline = Timeline("t", 22050, (), tuple(Chapter(f"c{i}", s) for i, s in enumerate(starts)), 88200)
     out = tmp_path / f"t{suffix}"
@@ -241,7 +241,7 @@ def test_transcripts_time_every_spoken_cue(session, tmp_path):
 
 def test_vtt_escapes_markup_and_srt_keeps_one_line_per_cue(tmp_path):
     from voicecoach.export.subtitles import transcript_text
-    from voicecoach.plan.timeline import Chapter, Event, Timeline
+    from voicecoach.plan.model import Chapter, Event, Timeline
     timeline = Timeline("t", 22050, (Event(22050, 11025, SPEECH, 0, text="Knees <together> &\n\n  still"),),
                         (Chapter("Introduction", 0),), 44100)
     assert transcript_text(timeline, ".vtt") == \
@@ -620,7 +620,7 @@ def test_a_routine_s_own_chime_is_what_the_file_plays(tmp_path):
 @pytest.mark.parametrize("piece", [1, 3, 208, 209, 4096])
 def test_mp3_frames_are_counted_whatever_the_pieces(tmp_path, piece):
     from voicecoach.audio import Audio
-    from voicecoach.plan.timeline import Chapter, Timeline
+    from voicecoach.plan.model import Chapter, Timeline
     tone = Audio.tone(440, 1.0)
     timeline = Timeline("t", 22050, (), (Chapter("Introduction", 0),), len(tone))
     mp3.write_mp3(tmp_path / "t.mp3", [tone.samples], timeline)

@@ -11,7 +11,8 @@ from voicecoach.cli import cli
 from voicecoach.errors import InputError, RoutineError
 from voicecoach.plan import phrases as phrases_module
 from voicecoach.plan.phrases import FIELDS, languages, load_phrases, parse_pack
-from voicecoach.plan.timeline import SPEECH, build_timeline, script
+from voicecoach.plan.model import SPEECH
+from voicecoach.plan.timeline import build_timeline, script
 from voicecoach.routine import Exercise, Routine, Step, load_routine
 from voicecoach.session.prepare import prepare
 

@@ -24,7 +24,7 @@ from voicecoach.live.player import Player
 from voicecoach.routine import parse_routine
 from voicecoach.live.screen import LineScreen, big, countdown, frame
 from voicecoach.session.prepare import prepare
-from voicecoach.plan.timeline import HOLD, SPEECH
+from voicecoach.plan.model import HOLD, SPEECH
 
 from conftest import FakeSynthesizer
 from voicecoach.plan.phrases import load_phrases

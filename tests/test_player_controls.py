@@ -14,7 +14,7 @@ from voicecoach.live.controls.spoken import CONTINUE
 from voicecoach.live.play import with_intro_sentences
 from voicecoach.live.player import Player
 from voicecoach.live.start import Preparing
-from voicecoach.plan.timeline import CHIME, HOLD, SPEECH
+from voicecoach.plan.model import CHIME, HOLD, SPEECH
 from voicecoach.routine import parse_routine
 from voicecoach.session.prepare import prepare
 

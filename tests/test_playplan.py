@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from voicecoach.live.playplan import Guide, segments
 from voicecoach.routine import parse_routine
 from voicecoach.session.prepare import prepare
-from voicecoach.plan.timeline import CHIME, HOLD, REST, SPEECH
+from voicecoach.plan.model import CHIME, HOLD, REST, SPEECH
 
 from conftest import FakeSynthesizer
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from voicecoach.audio import SAMPLE_RATE, Audio
 from voicecoach.session.render import CHUNK_SAMPLES, render_chunks
 from voicecoach.session.prepare import prepare
-from voicecoach.plan.timeline import CHIME, HOLD, SPEECH, Chapter, Event, Timeline
+from voicecoach.plan.model import CHIME, HOLD, SPEECH, Chapter, Event, Timeline
 
 from conftest import FakeSynthesizer
 

@@ -26,7 +26,8 @@ from voicecoach.routine import (Exercise, Routine, Step, builtin_names, format_d
 from voicecoach.routine.nodes import NodeReader
 from voicecoach.routine.vocabulary import MAX_CUES, MAX_TEXT_CHARS
 from voicecoach.routine.yamlsafe import compose
-from voicecoach.plan.timeline import HOLD, SPEECH, build_timeline
+from voicecoach.plan.model import HOLD, SPEECH
+from voicecoach.plan.timeline import build_timeline
 
 from conftest import EXERCISE_TEXTS, TEST_DATA, FakeSynthesizer
 

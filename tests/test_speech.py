@@ -16,7 +16,7 @@ from voicecoach.errors import EngineError, InputError
 from voicecoach.session.prepare import prepare
 from voicecoach.speech import pyttsx3_engine
 from voicecoach.speech.engines import DEFAULT_RATE, check_rate, list_voices, make_synthesizer
-from voicecoach.plan.timeline import HOLD, REST, SPEECH
+from voicecoach.plan.model import HOLD, REST, SPEECH
 
 from conftest import requires_espeak
 

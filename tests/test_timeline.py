@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.routine import Exercise, Routine, Step
-from voicecoach.plan.timeline import (CHIME, GAP_S, HOLD, REP_GAP_S, REST, SPEECH, build_timeline, clock,
-                                 format_table, script)
+from voicecoach.plan.model import CHIME, HOLD, REST, SPEECH
+from voicecoach.plan.table import format_table
+from voicecoach.plan.timeline import GAP_S, REP_GAP_S, build_timeline, script
+from voicecoach.text import clock
 
 RATE = 22_050
 # Between two reps the pause is REP_GAP_S on top of the usual gap before a cue.

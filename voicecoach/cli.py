@@ -300,7 +300,7 @@ def plan(routine, engine, voice, rate, language, level, as_json):
         click.echo(json.dumps(shown, indent=1, ensure_ascii=False))
     else:
         from .history.journal import level_lines
-        from .plan.timeline import format_table
+        from .plan.table import format_table
         for line in level_lines(levels):
             click.echo(line)
         click.echo(format_table(session.timeline))

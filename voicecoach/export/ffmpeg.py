@@ -13,7 +13,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ExportError
-from ..plan.timeline import Timeline
+from ..plan.model import Timeline
 from .tags import ffmetadata
 
 FFMPEG_FORMATS = ("ogg", "opus", "m4a")

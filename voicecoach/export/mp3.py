@@ -13,7 +13,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ExportError
-from ..plan.timeline import Timeline
+from ..plan.model import Timeline
 from .tags import id3_tag
 
 # MP3 for phone podcast players: constant 64 kbit/s (exact seeking, every player), mono at

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from ..plan.timeline import SPEECH, Timeline
+from ..plan.model import SPEECH, Timeline
 
 TRANSCRIPT_FORMATS = (".srt", ".vtt")
 

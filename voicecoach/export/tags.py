@@ -9,7 +9,7 @@ import io
 import re
 import struct
 
-from ..plan.timeline import Timeline
+from ..plan.model import Timeline
 from .subtitles import millis, stamp
 
 ARTIST, GENRE = "voicecoach", "Podcast"

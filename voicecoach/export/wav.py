@@ -8,7 +8,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..plan.timeline import Timeline
+from ..plan.model import Timeline
 
 
 def write_wav(path: Path, chunks: Iterable[np.ndarray], timeline: Timeline) -> None:

@@ -23,7 +23,7 @@ from typing import Callable
 from ..errors import UserDirUnavailable
 from ..paths import state_dir
 from ..routine import builtin_names, resolve
-from ..plan.timeline import Timeline
+from ..plan.model import Timeline
 
 FILE_NAME = "places.json"
 

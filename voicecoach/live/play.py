@@ -24,7 +24,7 @@ from ..history.journal import record_live, todays_routine
 from ..history.places import Places
 from ..history.store import utc_now
 from ..plan.phrases import load_phrases
-from ..plan.timeline import intro_text
+from ..plan.wording import intro_text
 from ..routine import load_routine
 from ..session.prepare import make_voice, with_language
 from ..signals import Terminated, stop_signals

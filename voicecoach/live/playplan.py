@@ -18,7 +18,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..plan.timeline import CHIME, HOLD, REST, SPEECH, Event, Timeline
+from ..plan.model import CHIME, HOLD, REST, SPEECH, Event, Timeline
 
 # A sound after at least this much silence starts a new segment; the timeline's gaps
 # between cues (0.35 s) are all longer, so every cue onset is the start of a segment.

@@ -15,7 +15,8 @@ import dataclasses
 from threading import Lock, Thread
 
 from ..plan.phrases import load_phrases
-from ..plan.timeline import build_timeline, intro_text
+from ..plan.timeline import build_timeline
+from ..plan.wording import intro_text
 from ..session.chimes import load_chimes
 from ..session.prepare import Session, prepare
 from ..speech.cache import SpeechCache

@@ -1,2 +1,3 @@
-"""Planning: the scheduler (``timeline``), the spoken ``phrases`` of each language, and the
-``progression`` that picks each exercise's level from the history."""
+"""Planning: the scheduler (``timeline``) that makes the session's ``model`` (a Timeline),
+the coach's ``wording`` from the spoken ``phrases`` of each language, the ``table`` that
+``plan`` prints, and the ``progression`` that picks each exercise's level from the history."""

@@ -22,7 +22,8 @@ from ..speech.cache import SpeechCache
 from ..speech.engines import DEFAULT_ENGINE, make_synthesizer, resolve_engine
 from ..errors import InputError, RoutineError
 from ..plan.phrases import Phrases, load_phrases
-from ..plan.timeline import Timeline, build_timeline, script
+from ..plan.model import Timeline
+from ..plan.timeline import build_timeline, script
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from ..audio import Audio
-from ..plan.timeline import CHIME, SPEECH, Event, Timeline
+from ..plan.model import CHIME, SPEECH, Event, Timeline
 
 CHUNK_SAMPLES = 1 << 16  # about 3 s at 22.05 kHz: 128 KiB of int16 per chunk
 
