@@ -6,9 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FakeSynthesizer
-from voicecoach import config as config_module
+from voicecoach import config as config_module, defaults
 from voicecoach.cli import cli
 from voicecoach.config import DEFAULTS, load_settings
+from voicecoach.errors import InputError, RoutineError, SettingsError
 from voicecoach.live import play as play_module
 from voicecoach.session import prepare as prepare_module
 from voicecoach.speech import engines
@@ -39,6 +40,8 @@ def test_the_code_defaults_are_the_shipped_file():
     assert (engines.DEFAULT_ENGINE, engines.DEFAULT_RATE, play_module.DEFAULT_LEAD_IN_S) == \
         (DEFAULTS["engine"], DEFAULTS["rate"], DEFAULTS["lead_in"])
     assert set(DEFAULTS) == set(config_module.OPTIONS)
+    assert config_module.DEFAULTS is defaults.DEFAULTS
+    assert tuple(engines._ADAPTERS) == defaults.ENGINES  # every engine the settings accept has one
 
 
 def test_no_file_means_the_defaults(spy):
@@ -113,10 +116,20 @@ def test_the_config_folder_is_never_created(tmp_path, monkeypatch):
 
 def test_the_listen_setting_is_the_play_flags_default(config_file, monkeypatch):
     asked = []
-    monkeypatch.setattr(play_module, "play_routine", lambda routine, **options: asked.append(options["listen"]) or 0)
+    monkeypatch.setattr(play_module, "play_routine", lambda request, **options: asked.append(options["listen"]) or 0)
     assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
     config_file.write_text("listen: true\n")
     assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
     assert CliRunner().invoke(cli, ["play", "back-pain", "--no-listen"]).exit_code == 0
     assert asked == [False, True, False]
     assert "  listen    true" in CliRunner().invoke(cli, ["config"]).output
+
+
+@pytest.mark.parametrize("text", ["rate: 30\n", "rate: &r 130\nlead_in: *r\n", "speed: 1\n", "- rate\n"])
+def test_a_bad_settings_file_is_a_settings_error(config_file, text):
+    config_file.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert isinstance(caught.value, InputError) and not isinstance(caught.value, RoutineError)
+    assert caught.value.exit_code == 2 and str(caught.value).endswith(f"({config_file} line {text.count(chr(10))})")
+
