@@ -16,7 +16,7 @@ import click
 from .errors import RoutineErrors, VoicecoachError
 from .routine import builtin_names, load_routine
 from .signals import Terminated, stop_signals
-from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
+from .defaults import ENGINE_CHOICES as CHOICES, MAX_RATE, MIN_RATE
 
 CHECK_SHOWN = 20  # errors 'check' lists before "... and N more"
 
@@ -328,30 +328,21 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export.destination import check_destination
-    from .export.exporter import export_session
+    from .export.exporter import exporting
     from .speech.engines import voice_line
     from .progress import Progress
     from .session.prepare import prepare
-    from .signals import Terminated, stop_signals
     loaded, levels = _todays(routine, level, language)
     output = output or Path(f"{Path(routine).stem}.{output_format or 'mp3'}")
-    check_destination(output, transcript, timeline_path, loaded)
     show = sys.stderr.isatty()
-    try:
-        with stop_signals():
-            with Progress("Preparing speech", show) as bar:
-                session = prepare(loaded, engine=engine, voice=voice, rate=rate, language=language,
-                                  progress=bar.update)
-            if show:  # a status note, like the bar: on a terminal only
-                click.echo(voice_line(session.speech.synthesizer), err=True)
-            with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
-                written = export_session(session, output, transcript=transcript,
-                                         timeline_path=timeline_path, progress=bar.update,
-                                         timeline_extra={"levels": _levels_json(levels)})
-    except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
-        click.echo(f"Stopped by {stop}.", err=True)
-        sys.exit(128 + stop.signum)
+    with exporting(output, transcript, timeline_path, loaded) as write:
+        with Progress("Preparing speech", show) as bar:
+            session = prepare(loaded, engine=engine, voice=voice, rate=rate, language=language,
+                              progress=bar.update)
+        if show:  # a status note, like the bar: on a terminal only
+            click.echo(voice_line(session.speech.synthesizer), err=True)
+        with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
+            written = write(session, progress=bar.update, timeline_extra={"levels": _levels_json(levels)})
     for path in (transcript, timeline_path):
         if path is not None:
             click.echo(f"Wrote {path}")
