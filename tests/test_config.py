@@ -12,6 +12,7 @@ from voicecoach.config import DEFAULTS, load_settings
 from voicecoach.errors import InputError, RoutineError, SettingsError
 from voicecoach.live import play as play_module
 from voicecoach.session import prepare as prepare_module
+from voicecoach.session.request import SessionRequest
 from voicecoach.speech import engines
 
 
@@ -133,3 +134,22 @@ def test_a_bad_settings_file_is_a_settings_error(config_file, text):
     assert isinstance(caught.value, InputError) and not isinstance(caught.value, RoutineError)
     assert caught.value.exit_code == 2 and str(caught.value).endswith(f"({config_file} line {text.count(chr(10))})")
 
+
+def test_a_request_without_click_has_the_shipped_defaults_or_the_settings(config_file):
+    assert SessionRequest("back-pain") == SessionRequest(
+        "back-pain", DEFAULTS["engine"], DEFAULTS["voice"], DEFAULTS["rate"], DEFAULTS["language"], None)
+    config_file.write_text("rate: 130\nlanguage: de\nlead_in: 3\n")  # lead_in: play's, not the request's
+    assert SessionRequest.from_settings("back-pain") == SessionRequest("back-pain", rate=130, language="de")
+    assert SessionRequest.from_settings("back-pain", rate=200, level="fresh") == \
+        SessionRequest("back-pain", rate=200, language="de", level="fresh")
+
+
+@pytest.mark.parametrize("given, level", [(None, None), ("fresh", "fresh"), ("3", 3), (3, 3)])
+def test_a_request_takes_the_level_as_text_or_a_number(given, level):
+    assert SessionRequest("back-pain", level=given).level == level
+
+
+@pytest.mark.parametrize("given", ["lots", "0", 0, -2, True, 2.5])
+def test_a_request_refuses_a_level_that_is_not_one(given):
+    with pytest.raises(InputError, match=r"^--level: must be 'fresh' or a whole number of repetitions, got "):
+        SessionRequest("back-pain", level=given)

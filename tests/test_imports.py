@@ -90,7 +90,8 @@ def test_the_cycle_finder_finds_a_circle_and_a_function_level_import():
 def test_the_graph_sees_the_package_as_it_is():
     graph = import_graph()
     assert "voicecoach.defaults" in graph["voicecoach.speech.engines"]
-    assert "voicecoach.session.prepare" in graph["voicecoach.cli"]  # imported inside functions
+    assert "voicecoach.session.request" in graph["voicecoach.live.play"]
+    assert "voicecoach.session.request" in graph["voicecoach.cli"]  # imported inside functions
 
 
 def test_no_module_imports_itself_through_others():
