@@ -219,3 +219,81 @@ def test_check_counts_one_exercise_in_the_singular(tmp_path):
     one = tmp_path / "one.yaml"
     one.write_text("title: One\nexercises:\n  - name: Tilt\n    cue: Tilt.\n")
     assert run("check", one).stdout == f"{one}: OK, 'One' with 1 exercise\n"
+
+
+# -- one way in: every session command resolves one request --------------------------------
+
+@pytest.fixture
+def resolved(monkeypatch, fake_voice):
+    """The requests ``resolve`` was given, by any front end (it still resolves them)."""
+    from voicecoach.live import play as play_module
+    from voicecoach.session import request as request_module
+    asked, real = [], request_module.resolve
+
+    def spy(request, **options):
+        asked.append(request)
+        return real(request, **options)
+    for module in (request_module, play_module):  # the CLI's commands, and the live session's
+        monkeypatch.setattr(module, "resolve", spy)
+    return asked
+
+
+def test_plan_export_and_play_make_one_request_of_their_options(resolved, tmp_path, monkeypatch):
+    from voicecoach.live import play as play_module
+    from voicecoach.session.request import SessionRequest
+    monkeypatch.setattr(play_module, "_open_device", _NoDevice)
+    options = ["--rate", "120", "--language", "de", "--level", "4", "--voice", "v1"]
+    assert run("plan", "back-pain", *options).exit_code == 0
+    assert run("export", "back-pain", "-o", tmp_path / "s.wav", *options).exit_code == 0
+    played = run("play", "back-pain", *options, "--lead-in", "0")
+    assert played.exit_code == 1 and "export the session: voicecoach export back-pain -o session.mp3 " \
+        "--engine espeak --voice v1 --rate 120 --language de" in played.stderr
+    assert resolved == [SessionRequest("back-pain", engine="espeak", voice="v1", rate=120, language="de",
+                                       level=4)] * 3  # the tests' settings say engine: espeak
+
+
+class _NoDevice:
+    def play(self, samples, rate):
+        from voicecoach.errors import AudioDeviceError
+        raise AudioDeviceError("ALSA: no device")
+
+
+def test_plan_and_export_show_the_same_levels(fake_voice, tmp_path):
+    planned = json.loads(run("plan", "back-pain", "--level", "5", "--json").stdout)
+    run("export", "back-pain", "-o", tmp_path / "s.wav", "--level", "5", "--timeline", tmp_path / "s.json")
+    exported = json.loads((tmp_path / "s.json").read_text())
+    assert planned["levels"] == exported["levels"] == {
+        name: {"reps": 5, "reason": "--level 5"}
+        for name in ("Pelvic tilt", "Cat-cow", "Knee rolls", "Single leg hug", "Double leg hug")}
+    assert planned["events"] == exported["events"]
+
+
+def test_an_export_checks_its_destination_and_holds_the_signals_once(fake_voice, tmp_path, monkeypatch):
+    import contextlib
+    from voicecoach import cli as cli_module, signals
+    from voicecoach.export import destination, exporter
+    calls = []
+    check, hold = destination.check_destination, signals.stop_signals
+
+    def counted_check(*args):
+        calls.append("check")
+        return check(*args)
+
+    @contextlib.contextmanager
+    def counted_hold():
+        calls.append("hold")
+        with hold():
+            yield
+    for module in (destination, exporter):  # wherever it is looked up
+        monkeypatch.setattr(module, "check_destination", counted_check)
+    for module in (signals, exporter, cli_module):
+        monkeypatch.setattr(module, "stop_signals", counted_hold)
+    result = run("export", "back-pain", "-o", tmp_path / "s.wav", "--transcript", tmp_path / "s.srt")
+    assert result.exit_code == 0, result.stderr
+    assert calls == ["check", "hold"]
+
+
+def test_a_bad_destination_is_refused_before_any_voice_is_made(fake_voice, tmp_path):
+    result = run("export", "back-pain", "-o", tmp_path / "nowhere" / "s.wav")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: -o: ")
+    assert fake_voice == []

@@ -6,11 +6,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FakeSynthesizer
-from voicecoach import config as config_module
+from voicecoach import config as config_module, defaults
 from voicecoach.cli import cli
 from voicecoach.config import DEFAULTS, load_settings
+from voicecoach.errors import InputError, RoutineError, SettingsError
 from voicecoach.live import play as play_module
 from voicecoach.session import prepare as prepare_module
+from voicecoach.session.request import SessionRequest
 from voicecoach.speech import engines
 
 
@@ -39,6 +41,8 @@ def test_the_code_defaults_are_the_shipped_file():
     assert (engines.DEFAULT_ENGINE, engines.DEFAULT_RATE, play_module.DEFAULT_LEAD_IN_S) == \
         (DEFAULTS["engine"], DEFAULTS["rate"], DEFAULTS["lead_in"])
     assert set(DEFAULTS) == set(config_module.OPTIONS)
+    assert config_module.DEFAULTS is defaults.DEFAULTS
+    assert tuple(engines._ADAPTERS) == defaults.ENGINES  # every engine the settings accept has one
 
 
 def test_no_file_means_the_defaults(spy):
@@ -113,10 +117,39 @@ def test_the_config_folder_is_never_created(tmp_path, monkeypatch):
 
 def test_the_listen_setting_is_the_play_flags_default(config_file, monkeypatch):
     asked = []
-    monkeypatch.setattr(play_module, "play_routine", lambda routine, **options: asked.append(options["listen"]) or 0)
+    monkeypatch.setattr(play_module, "play_routine", lambda request, **options: asked.append(options["listen"]) or 0)
     assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
     config_file.write_text("listen: true\n")
     assert CliRunner().invoke(cli, ["play", "back-pain"]).exit_code == 0
     assert CliRunner().invoke(cli, ["play", "back-pain", "--no-listen"]).exit_code == 0
     assert asked == [False, True, False]
     assert "  listen    true" in CliRunner().invoke(cli, ["config"]).output
+
+
+@pytest.mark.parametrize("text", ["rate: 30\n", "rate: &r 130\nlead_in: *r\n", "speed: 1\n", "- rate\n"])
+def test_a_bad_settings_file_is_a_settings_error(config_file, text):
+    config_file.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert isinstance(caught.value, InputError) and not isinstance(caught.value, RoutineError)
+    assert caught.value.exit_code == 2 and str(caught.value).endswith(f"({config_file} line {text.count(chr(10))})")
+
+
+def test_a_request_without_click_has_the_shipped_defaults_or_the_settings(config_file):
+    assert SessionRequest("back-pain") == SessionRequest(
+        "back-pain", DEFAULTS["engine"], DEFAULTS["voice"], DEFAULTS["rate"], DEFAULTS["language"], None)
+    config_file.write_text("rate: 130\nlanguage: de\nlead_in: 3\n")  # lead_in: play's, not the request's
+    assert SessionRequest.from_settings("back-pain") == SessionRequest("back-pain", rate=130, language="de")
+    assert SessionRequest.from_settings("back-pain", rate=200, level="fresh") == \
+        SessionRequest("back-pain", rate=200, language="de", level="fresh")
+
+
+@pytest.mark.parametrize("given, level", [(None, None), ("fresh", "fresh"), ("3", 3), (3, 3)])
+def test_a_request_takes_the_level_as_text_or_a_number(given, level):
+    assert SessionRequest("back-pain", level=given).level == level
+
+
+@pytest.mark.parametrize("given", ["lots", "0", 0, -2, True, 2.5])
+def test_a_request_refuses_a_level_that_is_not_one(given):
+    with pytest.raises(InputError, match=r"^--level: must be 'fresh' or a whole number of repetitions, got "):
+        SessionRequest("back-pain", level=given)

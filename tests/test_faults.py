@@ -22,6 +22,7 @@ from voicecoach.audio import Audio
 from voicecoach.errors import InputError, RoutineError, UserDirUnavailable
 from voicecoach.history.places import FILE_NAME, Places
 from voicecoach.live.play import Parts, play_routine
+from voicecoach.session.request import SessionRequest
 from voicecoach.paths import cache_dir, state_dir
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.plan.timeline import build_timeline
@@ -321,7 +322,7 @@ def test_a_damaged_place_never_stops_a_session(tmp_path, monkeypatch, capsys, re
     state.mkdir(exist_ok=True)
     (state / FILE_NAME).write_text(json.dumps({str(routine.resolve()): [1]}))
     clock = FakeClock()
-    code = play_routine(str(routine), lead_in_s=0, resume=resume,
+    code = play_routine(SessionRequest(str(routine)), lead_in_s=0, resume=resume,
                         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock),
                                     stdout=io.StringIO(), clock=clock, controls=FakeKeys(clock),
                                     background=False))

@@ -341,11 +341,12 @@ def test_play_into_a_closed_pipe_stops_quietly_and_keeps_the_place(tmp_path):
     from test_player import ROUTINE, FakeClock, FakeDevice, FakeKeys
     from voicecoach.history.places import Places
     from voicecoach.live.play import Parts, play_routine
+    from voicecoach.session.request import SessionRequest
     routine = tmp_path / "routine.yaml"
     routine.write_text(ROUTINE)
     clock = FakeClock()
     out = _ClosingPipe(2)
-    code = play_routine(str(routine), lead_in_s=0,
+    code = play_routine(SessionRequest(str(routine)), lead_in_s=0,
                         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=out,
                                     clock=clock, controls=FakeKeys(clock), background=False))
     assert code == 128 + signal.SIGPIPE

@@ -16,6 +16,7 @@ from voicecoach.cli import cli
 from voicecoach.errors import RoutineError
 from voicecoach.history import journal
 from voicecoach.live.play import Parts, play_routine
+from voicecoach.session.request import SessionRequest
 from voicecoach.live.controls.keys import QUIT
 from voicecoach.plan.timeline import build_timeline
 from voicecoach.routine import load_routine, parse_routine
@@ -161,7 +162,7 @@ def _play(routine, presses=(), stdout=None, **parts):
     clock = FakeClock()
     synth = FakeSynthesizer()
     screen = FakeScreen()
-    status = play_routine(routine, lead_in_s=0, parts=Parts(
+    status = play_routine(SessionRequest(routine), lead_in_s=0, parts=Parts(
         synthesizer=synth, device=FakeDevice(clock), stdout=stdout or io.StringIO(), clock=clock,
         controls=FakeKeys(clock, presses), screen=screen, background=False, **parts))
     return status, synth, screen

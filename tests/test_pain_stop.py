@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from voicecoach.cli import cli
 from voicecoach.live.controls.keys import BINDINGS, HELP, PAIN, PAUSE, QUIT, Keys
 from voicecoach.live.play import Parts, play_routine
+from voicecoach.session.request import SessionRequest
 from voicecoach.live.player import Player
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.history import journal
@@ -74,7 +75,7 @@ def test_the_player_stops_for_pain_as_for_q_and_says_which():
 def _play(routine: str, presses, stdout=None):
     clock, synth, screen = FakeClock(), FakeSynthesizer(), FakeScreen()
     device = FakeDevice(clock)
-    code = play_routine(routine, lead_in_s=0, parts=Parts(
+    code = play_routine(SessionRequest(routine), lead_in_s=0, parts=Parts(
         synthesizer=synth, device=device, stdout=stdout or io.StringIO(), clock=clock,
         controls=FakeKeys(clock, presses), screen=screen, background=False))
     return code, synth, device, screen, clock

@@ -20,6 +20,7 @@ from voicecoach.errors import AudioDeviceError, EngineError
 from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
 from voicecoach.history.places import Places
 from voicecoach.live.play import Parts, play_routine
+from voicecoach.session.request import SessionRequest
 from voicecoach.live.player import Player
 from voicecoach.routine import parse_routine
 from voicecoach.live.screen import LineScreen, big, countdown, frame
@@ -300,7 +301,7 @@ def test_play_routine_no_device_says_how_to_export(tmp_path):
     clock = FakeClock()
     device = FakeDevice(clock, missing=True)
     with pytest.raises(AudioDeviceError) as error:
-        play_routine("back-pain",
+        play_routine(SessionRequest("back-pain"),
             parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdin=io.StringIO(),
                         stdout=io.StringIO(), clock=clock))
     assert str(error.value) == ("no sound device could be opened (ALSA: connection refused); to listen "
@@ -313,14 +314,14 @@ def test_the_no_device_line_repeats_the_voice_options_given(tmp_path):
     routine.write_text(ROUTINE)
     clock = FakeClock()
     with pytest.raises(AudioDeviceError) as error:
-        play_routine(str(routine), engine="espeak", voice="en-us", rate=120, language="de",
+        play_routine(SessionRequest(str(routine), engine="espeak", voice="en-us", rate=120, language="de"),
                      parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock, missing=True),
                                  stdin=io.StringIO(), stdout=io.StringIO(), clock=clock))
     assert str(error.value).endswith(f"; to listen without one, export the session: voicecoach export "
                                      f"'{routine}' -o session.mp3 --engine espeak --voice en-us "
                                      "--rate 120 --language de")
     with pytest.raises(AudioDeviceError) as error:
-        play_routine("back-pain", engine="auto", voice="joe's", rate=140,
+        play_routine(SessionRequest("back-pain", engine="auto", voice="joe's", rate=140),
                      parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock, missing=True),
                                  stdin=io.StringIO(), stdout=io.StringIO(), clock=clock))
     assert str(error.value).endswith("export the session: voicecoach export back-pain -o session.mp3 "
@@ -339,7 +340,7 @@ def test_play_routine_keeps_the_place_when_the_server_dies(tmp_path, monkeypatch
     controls = FakeKeys(clock)
     device = FakeDevice(clock, dead_at=clock.now + 12.0)
     with pytest.raises(AudioDeviceError) as error:
-        play_routine(routine, lead_in_s=0.5,
+        play_routine(SessionRequest(routine), lead_in_s=0.5,
             parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdout=io.StringIO(),
                         clock=clock, controls=controls, background=False))
     assert str(error.value).startswith("the audio server stopped during the session")
@@ -354,7 +355,7 @@ def test_play_routine_keeps_the_place_when_speech_fails_mid_session(tmp_path, mo
     clock = FakeClock()
     controls = FakeKeys(clock, [(at, PAUSE), (at + 1, PAUSE)])
     with pytest.raises(EngineError) as error:
-        play_routine(routine, lead_in_s=0,
+        play_routine(SessionRequest(routine), lead_in_s=0,
             parts=Parts(synthesizer=FakeSynthesizer(fail_on="Get ready"), device=FakeDevice(clock),
                         stdout=io.StringIO(), clock=clock, controls=controls, background=False))
     assert str(error.value) == ("fake engine failed on 'Get ready. Three, two, one.'; "
@@ -369,7 +370,7 @@ def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch):
     clock = FakeClock()
     controls = FakeKeys(clock, [(at, QUIT)])
     out = io.StringIO()
-    code = play_routine(routine, lead_in_s=0,
+    code = play_routine(SessionRequest(routine), lead_in_s=0,
         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdin=None, stdout=out,
                     clock=clock, controls=controls, background=False))
     assert code == 0
@@ -377,7 +378,7 @@ def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch):
         f"Stopped at Bend. To continue from there: voicecoach play {routine} --resume"
     device, out = FakeDevice(clock), io.StringIO()
     controls = FakeKeys(clock)
-    play_routine(routine, lead_in_s=0, resume=True,
+    play_routine(SessionRequest(routine), lead_in_s=0, resume=True,
         parts=Parts(synthesizer=FakeSynthesizer(), device=device, stdout=out, clock=clock,
                     controls=controls, background=False))
     segments = device.played[1:]  # after the lead-in
@@ -393,7 +394,7 @@ def test_resume_without_a_saved_place_starts_from_the_beginning(tmp_path, monkey
     clock = FakeClock()
     controls = FakeKeys(clock)
     out = io.StringIO()
-    play_routine(routine, lead_in_s=0, resume=True,
+    play_routine(SessionRequest(routine), lead_in_s=0, resume=True,
         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=out,
                     clock=clock, controls=controls, background=False))
     assert out.getvalue().splitlines()[0] == f"No saved place for {routine}; starting from the beginning."
@@ -426,7 +427,7 @@ def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkey
     controls = Keys(clock)
     device, screen = FakeDevice(clock), FakeScreen()
     start = clock.now
-    assert play_routine(routine, lead_in_s=0.5,
+    assert play_routine(SessionRequest(routine), lead_in_s=0.5,
         parts=Parts(synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
                     controls=controls, screen=screen)) == 0
     full = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
@@ -445,7 +446,7 @@ def test_the_screen_follows_the_intro_then_the_exercises(tmp_path, monkeypatch):
     clock = FakeClock()
     controls = FakeKeys(clock)
     screen = FakeScreen()
-    play_routine(routine, lead_in_s=0.5,
+    play_routine(SessionRequest(routine), lead_in_s=0.5,
         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdout=io.StringIO(),
                     clock=clock, controls=controls, screen=screen, background=False))
     shown = [(s.chapter, s.step) for s, _ in screen.shown]

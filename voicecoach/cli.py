@@ -3,6 +3,7 @@ our errors into one line (exit 2 for bad input, 1 for a failure at run time)."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import json
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import click
 
+from .defaults import ENGINE_CHOICES, MAX_RATE, MIN_RATE
 from .errors import RoutineErrors, VoicecoachError
 from .routine import builtin_names, load_routine
 from .signals import Terminated, stop_signals
-from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
 
 CHECK_SHOWN = 20  # errors 'check' lists before "... and N more"
 
@@ -129,10 +130,11 @@ def _settle_stdout() -> None:
             pass
 
 
-def _voice_options(command):
-    """--engine, --voice, --rate, --language: their defaults come from the settings
-    (``voicecoach config``) through click's default_map."""
-    command = click.option("--engine", type=click.Choice(CHOICES), show_default=True,
+def _session_options(command):
+    """--engine, --voice, --rate, --language (and ``_level_option``): what ``_session_request``
+    makes the request of; their defaults come from the settings (``voicecoach config``)
+    through click's default_map."""
+    command = click.option("--engine", type=click.Choice(ENGINE_CHOICES), show_default=True,
                            help="Speech engine; auto: piper where the neural extra and a voice "
                            "are installed, else espeak.")(command)
     command = click.option("--voice", metavar="ID", help="Voice id (see 'voicecoach voices'), "
@@ -151,22 +153,27 @@ def _level_option(command):
                         "from your history.")(command)
 
 
-def _todays(routine: str, level: str | None, language: str | None):
-    """The routine at today's levels (or ``--level``), and each level with its reason."""
-    from .history.journal import parse_level, todays_routine
-    choice = parse_level(level)
-    return todays_routine(routine, load_routine(routine), choice, language=language,
-                          warn=lambda line: click.echo(line, err=True))
+def _session_request(command):
+    """The command is given ``request``, the ``SessionRequest`` made of ROUTINE and the
+    options of the same names (``_session_options``, ``_level_option``), instead of them."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .session.request import SessionRequest  # (loads numpy: only for a session's commands)
+        names = [field.name for field in dataclasses.fields(SessionRequest)]
+        request = SessionRequest(**{name: kwargs.pop(name) for name in names})
+        return command(*args, request=request, **kwargs)
+    return wrapper
+
+
+def _today(request):
+    """``request`` resolved: today's routine, its levels, its phrases and its voice."""
+    from .session.request import resolve
+    return resolve(request, warn=lambda line: click.echo(line, err=True))
 
 
 def _levels_json(levels) -> dict:
     """The ``levels`` key of the timeline JSON: each exercise's reps today, and why."""
     return {name: {"reps": level.reps, "reason": level.reason} for name, level in levels.items()}
-
-
-def _prepare(routine, engine: str, voice: str | None, rate: int | None, language: str | None):
-    from .session.prepare import prepare
-    return prepare(routine, engine=engine, voice=voice, rate=rate, language=language)
 
 
 @click.group(cls=_OneLineErrors)
@@ -257,7 +264,7 @@ def routines():
 
 
 @cli.command()
-@click.option("--engine", type=click.Choice(CHOICES), default="auto", show_default=True)
+@click.option("--engine", type=click.Choice(ENGINE_CHOICES), default="auto", show_default=True)
 @_errors_as_lines
 def voices(engine):
     """List the voices of a speech engine: id, name, language.
@@ -279,11 +286,12 @@ def voices(engine):
 
 @cli.command()
 @click.argument("routine")
-@_voice_options
+@_session_options
 @_level_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @_errors_as_lines
-def plan(routine, engine, voice, rate, language, level, as_json):
+@_session_request
+def plan(request, as_json):
     """Show the timeline of a session: when each cue, chime, hold and rest happens.
 
     \b
@@ -291,17 +299,18 @@ def plan(routine, engine, voice, rate, language, level, as_json):
         voicecoach plan back-pain
         voicecoach plan my-routine.yaml --rate 120 --json
     """
+    from .session.prepare import prepare
     with stop_signals():  # SIGTERM while the speech is made: its temporaries go, one line
-        loaded, levels = _todays(routine, level, language)
-        session = _prepare(loaded, engine, voice, rate, language)
+        today = _today(request)
+        session = prepare(today)
     if as_json:
         shown = session.timeline.to_dict()
-        shown["levels"] = _levels_json(levels)
+        shown["levels"] = _levels_json(today.levels)
         click.echo(json.dumps(shown, indent=1, ensure_ascii=False))
     else:
         from .history.journal import level_lines
         from .plan.table import format_table
-        for line in level_lines(levels):
+        for line in level_lines(today.levels):
             click.echo(line)
         click.echo(format_table(session.timeline))
 
@@ -311,7 +320,7 @@ def plan(routine, engine, voice, rate, language, level, as_json):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Audio file to write: .wav, .mp3, .ogg/.opus or .m4a (default: the routine's "
               "name in the current folder, in the format of the settings).")
-@_voice_options
+@_session_options
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the timeline JSON (as 'plan --json') of the file written.")
 @click.option("--transcript", type=click.Path(dir_okay=False, path_type=Path),
@@ -319,8 +328,8 @@ def plan(routine, engine, voice, rate, language, level, as_json):
 @click.option("--format", "output_format", hidden=True)  # from the settings: the extension without -o
 @_level_option
 @_errors_as_lines
-def export(routine, output, engine, voice, rate, language, timeline_path, transcript, output_format,
-           level):
+@_session_request
+def export(request, output, timeline_path, transcript, output_format):
     """Export a session as an audio file, with one chapter per exercise.
 
     \b
@@ -328,30 +337,21 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
         voicecoach export back-pain -o back.mp3
         voicecoach export back-pain -o back.wav --transcript back.srt --timeline back.json
     """
-    from .export.destination import check_destination
-    from .export.exporter import export_session
+    from .export.exporter import exporting
     from .speech.engines import voice_line
     from .progress import Progress
     from .session.prepare import prepare
-    from .signals import Terminated, stop_signals
-    loaded, levels = _todays(routine, level, language)
-    output = output or Path(f"{Path(routine).stem}.{output_format or 'mp3'}")
-    check_destination(output, transcript, timeline_path, loaded)
+    today = _today(request)
+    output = output or Path(f"{Path(request.routine).stem}.{output_format or 'mp3'}")
     show = sys.stderr.isatty()
-    try:
-        with stop_signals():
-            with Progress("Preparing speech", show) as bar:
-                session = prepare(loaded, engine=engine, voice=voice, rate=rate, language=language,
-                                  progress=bar.update)
-            if show:  # a status note, like the bar: on a terminal only
-                click.echo(voice_line(session.speech.synthesizer), err=True)
-            with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
-                written = export_session(session, output, transcript=transcript,
-                                         timeline_path=timeline_path, progress=bar.update,
-                                         timeline_extra={"levels": _levels_json(levels)})
-    except Terminated as stop:  # a shell reads 128 + the signal's number as "killed by it"
-        click.echo(f"Stopped by {stop}.", err=True)
-        sys.exit(128 + stop.signum)
+    with exporting(output, transcript, timeline_path, today.routine) as write:
+        with Progress("Preparing speech", show) as bar:
+            session = prepare(today, progress=bar.update)
+        if show:  # a status note, like the bar: on a terminal only
+            click.echo(voice_line(session.speech.synthesizer), err=True)
+        with Progress(f"Writing {output.name}", show, session.sample_rate) as bar:
+            written = write(session, progress=bar.update,
+                            timeline_extra={"levels": _levels_json(today.levels)})
     for path in (transcript, timeline_path):
         if path is not None:
             click.echo(f"Wrote {path}")
@@ -362,7 +362,7 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
 
 @cli.command()
 @click.argument("routine")
-@_voice_options
+@_session_options
 @click.option("--lead-in", type=click.FloatRange(0, 10), show_default=True,
               metavar="SECONDS", help="Quiet lead-in so wireless headphones wake up.")
 @click.option("--resume", is_flag=True, help="Continue from the exercise where the last session stopped.")
@@ -371,7 +371,8 @@ def export(routine, output, engine, voice, rate, language, timeline_path, transc
                    "repeat, stop (offline; nothing leaves the machine).")
 @_level_option
 @_errors_as_lines
-def play(routine, engine, voice, rate, language, lead_in, resume, listen, level):
+@_session_request
+def play(request, lead_in, resume, listen):
     """Start a hands-free spoken session.
 
     Keys (when run in a terminal): space pause/resume, n next exercise,
@@ -386,9 +387,7 @@ def play(routine, engine, voice, rate, language, lead_in, resume, listen, level)
         voicecoach play back-pain --rate 120 --resume
     """
     from .live.play import play_routine
-    from .history.journal import parse_level
-    status = play_routine(routine, engine=engine, voice=voice, rate=rate, language=language,
-                          lead_in_s=lead_in, resume=resume, listen=listen, level=parse_level(level))
+    status = play_routine(request, lead_in_s=lead_in, resume=resume, listen=listen)
     if status:
         sys.exit(status)
 

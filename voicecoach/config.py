@@ -1,8 +1,8 @@
 """The user's settings: ``config.yaml`` (``paths.config_file()``) over the shipped
-``config_default.yaml``, read through the routine's hardened YAML loader and checked as
-strictly: a bad value is one line naming the file, the line, the key and what would be
-right. The CLI applies the result as click's ``default_map``, so an option given on the
-command line always wins.
+defaults (``defaults``), read through the routine's hardened YAML loader and checked as
+strictly: a bad value is one ``SettingsError`` line naming the file, the line, the key and
+what would be right. The CLI applies the result as click's ``default_map``, so an option
+given on the command line always wins.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from .errors import RoutineError
+from .defaults import DEFAULTS, ENGINE_CHOICES, MAX_RATE, MIN_RATE
+from .errors import RoutineError, SettingsError
 from .paths import config_file
+from .plan.phrases import languages
 from .routine.yamlsafe import compose
 from .text import clip
 
-DEFAULTS_FILE = Path(__file__).with_name("config_default.yaml")
-DEFAULTS: dict = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))  # the one home of defaults
 MAX_CONFIG_BYTES = 100_000
 FORMATS = ("wav", "mp3", "ogg", "opus", "m4a")
 # the command options each setting is the default of
@@ -39,24 +39,27 @@ class Setting:
 
 
 def load_settings(path: Path | None = None) -> dict[str, Setting]:
-    """The merged settings, key -> ``Setting``; a bad file raises a one-line ``RoutineError``."""
+    """The merged settings, key -> ``Setting``; a bad file raises a one-line ``SettingsError``."""
     settings = {key: Setting(key, value, "default") for key, value in DEFAULTS.items()}
     path = config_file() if path is None else Path(path)
     if not path.is_file():
         if path.exists():
-            raise RoutineError("is not a regular file; make it a YAML file of settings", path=str(path))
+            raise SettingsError("is not a regular file; make it a YAML file of settings", path=str(path))
         return settings
     try:
         raw = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
     except OSError as error:
-        raise RoutineError(f"cannot be read: {error.strerror}", path=str(path)) from None
+        raise SettingsError(f"cannot be read: {error.strerror}", path=str(path)) from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise RoutineError("is larger than 100 kB; a settings file is a few lines", path=str(path))
-    node = compose(raw, str(path))
+        raise SettingsError("is larger than 100 kB; a settings file is a few lines", path=str(path))
+    try:
+        node = compose(raw, str(path))
+    except RoutineError as error:  # the YAML reader's refusal, already one placed line
+        raise SettingsError(str(error)) from None
     if node is None or node.tag.endswith(":null"):
         return settings  # an empty file changes nothing
     if not isinstance(node, yaml.MappingNode):
-        raise RoutineError(f"must be a mapping of settings such as rate: 130; keys: {', '.join(settings)}",
+        raise SettingsError(f"must be a mapping of settings such as rate: 130; keys: {', '.join(settings)}",
                            path=str(path), line=node.start_mark.line + 1)
     for key_node, value_node in node.value:
         key, line = key_node.value, key_node.start_mark.line + 1
@@ -79,15 +82,13 @@ def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
 
 def _check(path: Path, key: str, node) -> object:
     """The value of ``key`` from its node, or a one-line error saying what would be right."""
-    from .plan.phrases import languages
-    from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
     line = node.start_mark.line + 1
     value = yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and \
             not re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", node.value):  # YAML 1.1 reads 010 as 8
         raise _error(path, line, key, f"write the number in plain decimal digits, got {clip(node.value)}")
     rules = {
-        "engine": (lambda v: v in CHOICES, f"one of {', '.join(CHOICES)}"),
+        "engine": (lambda v: v in ENGINE_CHOICES, f"one of {', '.join(ENGINE_CHOICES)}"),
         "voice": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "a voice id, or null"),
         "rate": (lambda v: isinstance(v, int) and not isinstance(v, bool) and MIN_RATE <= v <= MAX_RATE,
                  f"a whole number of words per minute from {MIN_RATE} to {MAX_RATE}"),
@@ -105,5 +106,5 @@ def _check(path: Path, key: str, node) -> object:
     return float(value) if key == "lead_in" else value
 
 
-def _error(path: Path, line: int, key: str, message: str) -> RoutineError:
-    return RoutineError(message, path=str(path), line=line, field=key)
+def _error(path: Path, line: int, key: str, message: str) -> SettingsError:
+    return SettingsError(message, path=str(path), line=line, field=key)

@@ -4,6 +4,7 @@
   - ``InputError`` (exit 2): the user's input is wrong: a routine file, an option.
     - ``RoutineError``: a routine file or one of its fields is invalid.
       - ``RoutineErrors``: everything the validator found wrong in one file, in line order.
+    - ``SettingsError``: the settings file (``config.yaml``) or one of its values is invalid.
   - ``RuntimeFailure`` (exit 1): the input was fine but something failed at run time.
     - ``EngineError``: the text-to-speech engine is missing or failed.
     - ``AudioDeviceError``: no sound device, or the audio server went away.
@@ -38,15 +39,7 @@ class RoutineError(InputError):
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
                  field: str | None = None):
         self.path, self.line, self.field = path, line, field
-        where = ""
-        if field:
-            where = f"{field}: "
-        place = ""
-        if path and line:
-            place = f" ({path} line {line})"
-        elif path:
-            place = f" ({path})"
-        super().__init__(f"{where}{message}{place}")
+        super().__init__(_placed(message, path, line, field))
 
 
 class RoutineErrors(RoutineError):
@@ -58,6 +51,23 @@ class RoutineErrors(RoutineError):
         first = self.errors[0]
         self.path, self.line, self.field = first.path, first.line, first.field
         InputError.__init__(self, str(first))
+
+
+class SettingsError(InputError):
+    """The settings file is invalid. The message names the setting, the fix, file and line,
+    as a routine's error does."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None):
+        self.path, self.line, self.field = path, line, field
+        super().__init__(_placed(message, path, line, field))
+
+
+def _placed(message: str, path: str | None, line: int | None, field: str | None) -> str:
+    """``field: message (path line N)``, each part only when known."""
+    where = f"{field}: " if field else ""
+    place = f" ({path} line {line})" if path and line else f" ({path})" if path else ""
+    return f"{where}{message}{place}"
 
 
 class RuntimeFailure(VoicecoachError):

@@ -8,6 +8,8 @@ temporaries and leaves any existing file untouched.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -37,12 +39,29 @@ def export_session(session, output: Path, *, transcript: Path | None = None,
     Raises ``InputError`` for bad names, ``ExportError`` when writing fails, and
     ``signals.Terminated`` (a ``KeyboardInterrupt``) on SIGTERM or SIGHUP.
     """
-    output = Path(output)
-    check_destination(output, transcript, timeline_path, session.routine)
+    with exporting(output, transcript, timeline_path, session.routine) as write:
+        return write(session, progress=progress, timeline_extra=timeline_extra)
+
+
+@contextlib.contextmanager
+def exporting(output: Path, transcript: Path | None = None, timeline_path: Path | None = None,
+              routine=None) -> Iterator[Callable[..., Path]]:
+    """An export in two steps, so that the session can be prepared in between: the
+    destination is checked on entering, before any synthesis (``check_destination``, as for
+    ``export_session``), and inside, SIGTERM and SIGHUP raise ``signals.Terminated``, so
+    temporaries (the speech cache's, the export's) go. Yields ``write(session, *, progress,
+    timeline_extra)``, which is ``export_session`` without its checks."""
+    check_destination(output, transcript, timeline_path, routine)
+    with stop_signals():
+        yield functools.partial(_write, Path(output), transcript, timeline_path)
+
+
+def _write(output: Path, transcript: Path | None, timeline_path: Path | None, session, *,
+           progress: Progress | None = None, timeline_extra: dict | None = None) -> Path:
     fmt = audio_format(output)
     timeline = session.timeline
     files = Temporaries()
-    with stop_signals(), files:
+    with files:
         try:
             if timeline_path is not None:
                 text = json.dumps({**timeline.to_dict(), **(timeline_extra or {})}, indent=1,

@@ -18,17 +18,16 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import DEFAULTS
+from ..defaults import DEFAULTS
 from ..errors import AudioDeviceError, EngineError, RuntimeFailure
-from ..history.journal import record_live, todays_routine
+from ..history.journal import record_live
 from ..history.places import Places
 from ..history.store import utc_now
 from ..plan.phrases import load_phrases
 from ..plan.wording import intro_text
-from ..routine import load_routine
-from ..session.prepare import make_voice, with_language
+from ..session.request import SessionRequest, resolve
 from ..signals import Terminated, stop_signals
-from ..speech.engines import DEFAULT_ENGINE, voice_line
+from ..speech.engines import voice_line
 from .controls.keys import HELP as KEYS_HELP
 from .checkin import check_in
 from .controls.combined import Controls
@@ -58,35 +57,32 @@ class Parts:
     background: bool = True
 
 
-def play_routine(routine: str, *, engine: str = DEFAULT_ENGINE, voice: str | None = None,
-                 rate: int | None = None, language: str | None = None, lead_in_s: float = DEFAULT_LEAD_IN_S,
-                 resume: bool = False, level: str | int | None = None, listen: bool = False,
-                 parts: Parts = Parts()) -> int:
-    """``voicecoach play``. Returns the exit status: 0 when done or stopped with q, 130
-    for Ctrl-C, 128 + the signal for SIGTERM and SIGHUP. Failures raise ``VoicecoachError``
-    (the place reached is kept for ``--resume`` first). ``level``: see ``--level``. The
-    session is recorded in the history at its end, however it ends. ``listen``: spoken
-    commands too (see ``_controls``)."""
+def play_routine(request: SessionRequest, *, lead_in_s: float = DEFAULT_LEAD_IN_S,
+                 resume: bool = False, listen: bool = False, parts: Parts = Parts()) -> int:
+    """``voicecoach play`` of ``request`` (its routine at today's levels, see ``resolve``).
+    Returns the exit status: 0 when done or stopped with q, 130 for Ctrl-C, 128 + the
+    signal for SIGTERM and SIGHUP. Failures raise ``VoicecoachError`` (the place reached is
+    kept for ``--resume`` first). The session is recorded in the history at its end, however
+    it ends. ``listen``: spoken commands too (see ``_controls``)."""
     try:
         with stop_signals():
-            return _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, level,
-                                 listen, parts)
+            return _play_routine(request, lead_in_s, resume, listen, parts)
     except Terminated as signal:  # before the session started: nothing to keep
         return 128 + signal.signum
 
 
-def _play_routine(routine, engine, voice, rate, language, lead_in_s, resume, level, listen,
+def _play_routine(request: SessionRequest, lead_in_s: float, resume: bool, listen: bool,
                   parts: Parts) -> int:
-    stdout, clock = parts.stdout or sys.stdout, parts.clock
-    loaded = with_language(load_routine(routine), language)
-    loaded, _ = todays_routine(routine, loaded, level, warn=_warn)
+    stdout, clock, routine = parts.stdout or sys.stdout, parts.clock, request.routine
+    today = resolve(request, synthesizer=parts.synthesizer, warn=_warn)
+    loaded = today.routine
     journal = _Journal(routine, loaded, utc_now(), clock, clock())
-    synth = parts.synthesizer or make_voice(engine, voice, rate, load_phrases(loaded.language))
+    synth = today.synthesizer
     if parts.synthesizer is None:
         if is_terminal(sys.stderr):  # a status note: which voice speaks, before the first word
             _warn(voice_line(synth))
     device = parts.device or _open_device()
-    export = export_command(routine, engine=engine, voice=voice, rate=rate, language=language)
+    export = export_command(request)
     lead_in, heard_at = _start_lead_in(device, export, lead_in_s, synth.sample_rate, clock)
     with _controls(parts, listen) as wired:
         keys = wired.controls
@@ -112,13 +108,16 @@ def _open_device():
     return AlsaDevice()
 
 
-def export_command(routine: str, **options) -> str:
-    """The ``voicecoach export`` command of the same session, shell-quoted: with the voice
-    options (engine, voice, rate, language) that differ from the shipped defaults."""
-    words = ["voicecoach", "export", routine, "-o", "session.mp3"]
-    for option, value in options.items():
-        if value is not None and value != DEFAULTS.get(option):
-            words += [f"--{option.replace('_', '-')}", str(value)]
+def export_command(request: SessionRequest) -> str:
+    """The ``voicecoach export`` command of the same session, shell-quoted: with the
+    request's options (engine, voice, rate, language) that differ from the shipped defaults.
+    Not ``--level``: a file exported another day is at that day's levels."""
+    words = ["voicecoach", "export", request.routine, "-o", "session.mp3"]
+    for field in dataclasses.fields(request):
+        value = getattr(request, field.name)
+        if field.name in ("routine", "level") or value is None or value == DEFAULTS.get(field.name):
+            continue
+        words += [f"--{field.name.replace('_', '-')}", str(value)]
     return shlex.join(words)
 
 

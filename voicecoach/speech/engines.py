@@ -5,21 +5,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from ..config import DEFAULTS
+from ..defaults import AUTO, DEFAULTS, ENGINE_CHOICES as CHOICES, MAX_RATE, MIN_RATE
 from ..errors import InputError
 
 # words per minute: 140 is calm, clear for someone lying with eyes closed
 DEFAULT_ENGINE, DEFAULT_RATE = DEFAULTS["engine"], DEFAULTS["rate"]
-MIN_RATE, MAX_RATE = 80, 300
 # engine -> (its adapter module, its synthesizer class), imported only when chosen: piper
 # is the optional neural extra (pip install '.[neural]'), and planning from the cache needs neither.
+# (Its keys are ``defaults.ENGINES``, which the settings are checked against.)
 _ADAPTERS = {"espeak": (".pyttsx3_engine", "Pyttsx3Synthesizer"),
              "piper": (".piper_engine", "PiperSynthesizer")}
-ENGINES = tuple(_ADAPTERS)
-# "auto" (the default): Piper where the neural extra and a voice for the language are
-# installed, else espeak-ng; so the README's install speaks with the natural voice.
-AUTO = "auto"
-CHOICES = (AUTO, *ENGINES)
 
 
 def check_rate(rate: int | None) -> int:

@@ -1,0 +1,63 @@
+"""A session request, and the one way from it to today's routine.
+
+Every front end (``play``, ``export`` and ``plan`` on the command line; any other) says
+what it wants as a ``SessionRequest``: the routine, the voice and the level choice. The
+one function ``resolve`` turns it into a ``Today``: the routine loaded, in the language
+asked for, at today's levels from the history, with its phrase pack and its voice, ready
+for ``prepare``. An option added to a session is a field here and its use there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from ..config import load_settings
+from ..defaults import DEFAULTS
+from ..history.journal import parse_level, todays_routine
+from ..plan.phrases import load_phrases
+from ..routine import load_routine
+from .prepare import Today, with_language
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """What a session is asked for, with the shipped defaults (``SessionRequest("back-pain")``;
+    ``from_settings`` applies the user's settings instead).
+
+    ``routine``: a built-in name or a routine file; ``engine``, ``voice``, ``rate`` (words per
+    minute) and ``language`` as ``--engine`` and friends take them (None: the engine's voice for
+    the language, the routine's own language); ``level``: None (today's, from the history),
+    ``'fresh'`` or a number of reps, as ``--level`` takes it (its text is parsed here).
+    """
+
+    routine: str
+    engine: str = DEFAULTS["engine"]
+    voice: str | None = DEFAULTS["voice"]
+    rate: int | None = DEFAULTS["rate"]
+    language: str | None = DEFAULTS["language"]
+    level: str | int | None = None
+
+    def __post_init__(self):
+        if self.level is not None:  # "3" and 3 alike; 0, -1, True or "lots" are one error line
+            object.__setattr__(self, "level", parse_level(str(self.level)))
+
+    @classmethod
+    def from_settings(cls, routine: str, settings=None, **options) -> SessionRequest:
+        """A request whose options not given default to the user's settings
+        (``config.load_settings()``, or ``settings`` of that shape), as on the command line."""
+        settings = load_settings() if settings is None else settings
+        named = {f.name for f in fields(cls)} & set(settings)
+        return cls(routine, **{**{key: settings[key].value for key in named}, **options})
+
+
+def resolve(request: SessionRequest, *, synthesizer=None,
+            warn: Callable[[str], None] | None = None) -> Today:
+    """Today's routine for ``request``: loaded, in its language, at today's levels (or the
+    ``level`` asked for), with its phrases and its synthesizer (``synthesizer`` if given: tests
+    pass fakes). A history that cannot be read is one ``warn`` line; errors raise
+    ``VoicecoachError``s (a bad routine, language, level or voice)."""
+    loaded = with_language(load_routine(request.routine), request.language)
+    routine, levels = todays_routine(request.routine, loaded, request.level, warn=warn)
+    return Today(routine, load_phrases(routine.language), levels, request.engine, request.voice,
+                 request.rate, synthesizer)
