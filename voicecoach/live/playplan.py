@@ -61,10 +61,6 @@ def _silence_cuts(begin: int, silent_from: int, end: int, max_len: int) -> list[
     return cuts
 
 
-# How a stretch of playing ended; shared by the player and the warm-up that drives it.
-FINISHED, QUIT_PRESSED, REACHED = "finished", "quit", "reached"
-
-
 @dataclass(frozen=True)
 class Status:
     """What the screen shows. Times in seconds."""
