@@ -142,6 +142,7 @@ def measure_button_latency(presses: int = 40) -> tuple[float, ...]:
     from dbus_session import SessionBus
     from jeepney import DBusAddress, new_method_call
     from jeepney.io.blocking import open_dbus_connection
+    from voicecoach.live.commands import PlayState
     from voicecoach.live.controls.combined import Controls
     from voicecoach.live.controls.keys import Keys
     from voicecoach.live.controls.mpris import BUS_NAME, OBJECT_PATH, PLAYER, Mpris, connect_mpris
@@ -158,14 +159,15 @@ def measure_button_latency(presses: int = 40) -> tuple[float, ...]:
                     time.sleep(0.07 + 0.0113 * (press % 9))  # at varied points of the wait
                     sent.append(time.monotonic())
                     button.send(new_method_call(player, "PlayPause"))
-            media.update("Playing", "Benchmark", "Tone", 10.0)
+            media.update(PlayState.PLAYING, "Benchmark", "Tone", 10.0)
             presser = threading.Thread(target=press_all)
             presser.start()
             arrived = []
             while len(arrived) < presses and (presser.is_alive() or len(arrived) < len(sent)):
                 if controls.wait(0.1) is not None:
                     arrived.append(time.monotonic())
-                    media.update("Paused" if len(arrived) % 2 else "Playing", "Benchmark", "Tone", 10.0)
+                    state = PlayState.PAUSED if len(arrived) % 2 else PlayState.PLAYING
+                    media.update(state, "Benchmark", "Tone", 10.0)
             presser.join()
     if len(arrived) != presses:
         raise RuntimeError(f"{presses} PlayPause presses sent, {len(arrived)} arrived")

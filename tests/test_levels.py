@@ -17,7 +17,7 @@ from voicecoach.errors import RoutineError
 from voicecoach.history import journal
 from voicecoach.live.play import Parts, play_routine
 from voicecoach.session.request import SessionRequest
-from voicecoach.live.controls.keys import QUIT
+from voicecoach.live.commands import Command
 from voicecoach.plan.timeline import build_timeline
 from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare
@@ -196,7 +196,7 @@ def test_without_a_terminal_there_is_no_check_in(routine):
 
 
 def test_a_session_stopped_with_q_is_recorded_with_where(routine):
-    status, _, _ = _play(routine, [(8.0, QUIT)])
+    status, _, _ = _play(routine, [(8.0, Command.QUIT)])
     assert status == 0
     [session] = _recorded()
     assert (session["outcome"], session["stop_reason"], session["felt"]) == ("stopped", "quit", "unknown")

@@ -256,6 +256,8 @@ def test_update_rejects_an_unknown_status():
 class FakeKeys:
     """Blocks for its timeout like the terminal; returns its scripted keys, one per wait."""
 
+    interactive = False
+
     def __init__(self, keys=()):
         self.keys, self.waits = list(keys), []
 

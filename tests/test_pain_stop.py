@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach.cli import cli
-from voicecoach.live.controls.keys import BINDINGS, HELP, PAIN, PAUSE, QUIT, Keys
+from voicecoach.live.commands import Command, Outcome
+from voicecoach.live.controls.keys import BINDINGS, HELP, Keys
 from voicecoach.live.play import Parts, play_routine
 from voicecoach.session.request import SessionRequest
 from voicecoach.live.player import Player
@@ -39,7 +40,7 @@ PAIN_LINE = "Stopping here. Rest, and if the pain stays, ask a doctor or physiot
 
 
 def test_h_is_the_pain_key_and_is_named_on_screen():
-    assert BINDINGS["h"] == PAIN == "pain"
+    assert BINDINGS["h"] == Command.PAIN == "pain"
     assert HELP.endswith(" · q stop · h it hurts")
     assert load_phrases("en").say("pain_stop") == PAIN_LINE
     assert load_phrases("de").say("pain_stop").startswith("Wir hören hier auf. Ruh dich aus,")
@@ -49,7 +50,7 @@ def test_the_terminal_gives_h_as_the_pain_command():
     main, side = os.openpty()
     with os.fdopen(side, "r") as stream, Keys(stream) as keys:
         os.write(main, b"H")
-        assert keys.wait(1.0) == PAIN
+        assert keys.wait(1.0) == Command.PAIN
     os.close(main)
 
 
@@ -62,14 +63,14 @@ def _player(presses):
 
 
 def test_the_player_stops_for_pain_as_for_q_and_says_which():
-    player, session, device = _player([(5.0, PAIN)])
-    assert player.run(0, player.clock.now) == "quit"
-    assert player.stopped_by == PAIN
+    player, session, device = _player([(5.0, Command.PAIN)])
+    assert player.run(0, player.clock.now) == Outcome.STOPPED
+    assert player.stopped_by == Command.PAIN
     assert all(p.stopped_at is not None or p.ends <= player.clock.now for p in device.played)
-    paused, _, _ = _player([(2.0, PAUSE), (3.0, PAIN)])
-    assert paused.run(0, paused.clock.now) == "quit" and paused.stopped_by == PAIN
-    quit_, _, _ = _player([(2.0, QUIT)])
-    assert quit_.run(0, quit_.clock.now) == "quit" and quit_.stopped_by == QUIT
+    paused, _, _ = _player([(2.0, Command.PAUSE), (3.0, Command.PAIN)])
+    assert paused.run(0, paused.clock.now) == Outcome.STOPPED and paused.stopped_by == Command.PAIN
+    quit_, _, _ = _player([(2.0, Command.QUIT)])
+    assert quit_.run(0, quit_.clock.now) == Outcome.STOPPED and quit_.stopped_by == Command.QUIT
 
 
 def _play(routine: str, presses, stdout=None):
@@ -93,7 +94,7 @@ def test_h_stops_says_the_caring_line_and_records_a_pain_stop(tmp_path):
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     bend = session.timeline.chapters[2].start / session.sample_rate + 1.0
     out = io.StringIO()
-    code, synth, device, screen, clock = _play(str(routine), [(bend, PAIN)], out)
+    code, synth, device, screen, clock = _play(str(routine), [(bend, Command.PAIN)], out)
     assert code == 0
     assert synth.calls[-1] == PAIN_LINE and screen.notes[-1] == PAIN_LINE
     line = session.speech.audio(PAIN_LINE)
@@ -112,7 +113,7 @@ def test_h_stops_says_the_caring_line_and_records_a_pain_stop(tmp_path):
 def test_q_during_the_caring_line_cuts_it_short_and_it_is_still_a_pain_stop(tmp_path):
     routine = tmp_path / "routine.yaml"
     routine.write_text(ROUTINE)
-    code, _, device, _, _ = _play(str(routine), [(3.0, PAIN), (3.5, QUIT)])
+    code, _, device, _, _ = _play(str(routine), [(3.0, Command.PAIN), (3.5, Command.QUIT)])
     assert code == 0
     assert device.played[-1].stopped_at is not None and device.played[-1].stopped_at < device.played[-1].ends
     assert _history()[0]["stop_reason"] == "pain"
@@ -126,7 +127,7 @@ def test_after_a_pain_stop_the_next_session_steps_back(tmp_path):
     for day in ("2026-11-01", "2026-11-02"):
         assert runner.invoke(cli, ["log", str(routine), "--felt", "better", "--when", f"{day}T18:00"]).exit_code == 0
     assert _level_lines(routine) == ["Reach: 3 reps: up from 2 after 2 good sessions"]
-    _play(str(routine), [(1.5, PAIN)])
+    _play(str(routine), [(1.5, Command.PAIN)])
     assert [(s["stop_reason"], s["levels"]) for s in _history()] == \
         [(None, {"Reach": 2}), (None, {"Reach": 2}), ("pain", {"Reach": 3})]
     assert _level_lines(routine) == ["Reach: 2 reps: down from 3: last session stopped for pain"]
@@ -195,3 +196,9 @@ def test_a_real_session_stopped_with_h_says_the_line_and_is_recorded(tmp_path):
     start, end = heard[-1]
     assert len(heard) == 2  # the intro and the cue (less than 1 s apart), then the line
     assert abs((end - start) / rate - line_s) < 0.05, ((end - start) / rate, line_s)
+
+
+def test_the_stop_reasons_are_the_history_s_own_strings():
+    from voicecoach.history.store import STOP_REASONS
+    from voicecoach.live.commands import StopReason
+    assert sorted(reason.value for reason in StopReason) == sorted(STOP_REASONS)

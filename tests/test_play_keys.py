@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT, Keys
+from voicecoach.live.commands import Command
+from voicecoach.live.controls.keys import Keys
 from voicecoach.signals import Terminated, stop_signals
 
 
@@ -31,9 +32,10 @@ def test_keys_arrive_one_by_one_without_enter_and_the_terminal_is_restored(termi
         assert not termios.tcgetattr(stream.fileno())[3] & termios.ICANON  # no line editing
         assert keys.wait(0.05) is None
         os.write(main, b" ")
-        assert keys.wait(1.0) == PAUSE
+        assert keys.wait(1.0) == Command.PAUSE
         os.write(main, b"nprQx")  # typed together; unknown keys are ignored
-        assert [keys.wait(1.0) for _ in range(4)] == [NEXT, PREVIOUS, REPEAT, QUIT]
+        assert [keys.wait(1.0) for _ in range(4)] == [Command.NEXT, Command.PREVIOUS, Command.REPEAT,
+                                                      Command.QUIT]
         assert keys.wait(0.05) is None
     assert termios.tcgetattr(stream.fileno()) == before
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import AudioDeviceError, EngineError
-from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
+from voicecoach.live.commands import Command, Outcome
 from voicecoach.history.places import Places
 from voicecoach.live.play import Parts, play_routine
 from voicecoach.session.request import SessionRequest
@@ -78,6 +78,12 @@ class FakeKeys:
             return command
         self.clock.now += timeout_s
         return None
+
+    def update(self, *args, **kwargs):
+        pass  # what plays: published only by the media buttons
+
+    def close(self):
+        pass
 
 
 class FakePlayback:
@@ -212,8 +218,8 @@ def test_place_is_saved_at_each_chapter_start(session, places, monkeypatch):
 
 def test_q_stops_the_sound_and_the_place_is_that_exercise(session, places):
     bend = session.timeline.chapters[2].start / session.sample_rate
-    player, clock, device = make_player(session, [(bend + 1.5, QUIT)], places)
-    assert player.run(0, clock.now) == "quit"
+    player, clock, device = make_player(session, [(bend + 1.5, Command.QUIT)], places)
+    assert player.run(0, clock.now) == Outcome.STOPPED
     assert all(p.stopped_at is not None or p.ends <= clock.now for p in device.played)
     assert places.saved() == {"chapter": 2, "title": "Bend"}
     assert player.keep_current_place() == "Bend"
@@ -223,7 +229,7 @@ def test_pause_keeps_silence_then_counts_in_and_repeats_the_cue_cut_off(session,
     rate = session.sample_rate
     cue = next(e for e in session.timeline.events if e.text == "Bend down slowly.")
     at = cue.start / rate + 0.1  # in the middle of the cue (the fake clock starts at anchor)
-    player, clock, device = make_player(session, [(at, PAUSE), (at + 5.0, PAUSE)])
+    player, clock, device = make_player(session, [(at, Command.PAUSE), (at + 5.0, Command.PAUSE)])
     start = clock.now
     assert player.run(0, start) == "finished"
     count_in = [p for p in device.played if len(p.samples) == len(session.speech.audio(COUNT_IN))]
@@ -239,13 +245,13 @@ def test_pause_in_a_hold_continues_the_hold_where_it_was(session):
     rate = session.sample_rate
     hold = next(e for e in session.timeline.events if e.kind == HOLD)
     at = (hold.start + rate * 1.5) / rate  # after "Three" (1 s into the 4 s hold), before "Two"
-    player, clock, device = make_player(session, [(at, PAUSE), (at + 2.0, PAUSE)])
+    player, clock, device = make_player(session, [(at, Command.PAUSE), (at + 2.0, Command.PAUSE)])
     player.run(0, clock.now)
     resumed = [position for instant, position in player.started if instant > player.keys.start + at][0]
     assert abs(resumed - (hold.start + 1.5 * rate)) < rate * 0.001  # the hold goes on from 1.5 s
 
 
-@pytest.mark.parametrize("command, chapter", [(NEXT, 3), (PREVIOUS, 1)])
+@pytest.mark.parametrize("command, chapter", [(Command.NEXT, 3), (Command.PREVIOUS, 1)])
 def test_n_and_p_jump_to_the_next_and_previous_exercise(session, command, chapter):
     bend = session.timeline.chapters[2]
     at = (bend.start + session.sample_rate * 2) / session.sample_rate
@@ -259,7 +265,7 @@ def test_n_and_p_jump_to_the_next_and_previous_exercise(session, command, chapte
 
 def test_n_in_the_last_chapter_ends_the_session(session):
     finish = session.timeline.chapters[-1].start / session.sample_rate
-    player, clock, _ = make_player(session, [(finish + 0.2, NEXT)])
+    player, clock, _ = make_player(session, [(finish + 0.2, Command.NEXT)])
     assert player.run(0, clock.now) == "finished"
 
 
@@ -267,7 +273,7 @@ def test_r_repeats_the_last_instruction_not_the_counting(session):
     rate = session.sample_rate
     hold = next(e for e in session.timeline.events if e.kind == HOLD)
     at = (hold.end - rate // 4) / rate  # just after "One"
-    player, clock, _ = make_player(session, [(at, REPEAT)])
+    player, clock, _ = make_player(session, [(at, Command.REPEAT)])
     player.run(0, clock.now)
     after = [p for i, p in player.started if i >= player.keys.start + at]
     cue = next(e for e in session.timeline.events if e.text == "Reach up high.")
@@ -276,7 +282,7 @@ def test_r_repeats_the_last_instruction_not_the_counting(session):
 
 def test_pause_then_n_moves_the_place_and_resumes_there_with_a_count_in(session):
     at = 1.0
-    player, clock, device = make_player(session, [(at, PAUSE), (at + 1, NEXT)])
+    player, clock, device = make_player(session, [(at, Command.PAUSE), (at + 1, Command.NEXT)])
     player.run(0, clock.now)
     after = [p for i, p in player.started if i >= player.keys.start + at]
     assert after[0] == session.timeline.chapters[1].start
@@ -285,7 +291,7 @@ def test_pause_then_n_moves_the_place_and_resumes_there_with_a_count_in(session)
 
 def test_speech_failing_at_the_count_in_raises_engine_error(tmp_path):
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer(fail_on="Get ready"))
-    player, clock, _ = make_player(session, [(1.0, PAUSE), (2.0, PAUSE)])
+    player, clock, _ = make_player(session, [(1.0, Command.PAUSE), (2.0, Command.PAUSE)])
     with pytest.raises(EngineError, match="Get ready"):
         player.run(0, clock.now)
 
@@ -353,7 +359,7 @@ def test_play_routine_keeps_the_place_when_speech_fails_mid_session(tmp_path, mo
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     at = session.timeline.chapters[2].start / session.sample_rate + 0.5  # in Bend's first cue
     clock = FakeClock()
-    controls = FakeKeys(clock, [(at, PAUSE), (at + 1, PAUSE)])
+    controls = FakeKeys(clock, [(at, Command.PAUSE), (at + 1, Command.PAUSE)])
     with pytest.raises(EngineError) as error:
         play_routine(SessionRequest(routine), lead_in_s=0,
             parts=Parts(synthesizer=FakeSynthesizer(fail_on="Get ready"), device=FakeDevice(clock),
@@ -368,7 +374,7 @@ def test_q_then_resume_starts_at_that_exercise(tmp_path, monkeypatch):
     session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
     at = session.timeline.chapters[2].start / session.sample_rate + 1.0
     clock = FakeClock()
-    controls = FakeKeys(clock, [(at, QUIT)])
+    controls = FakeKeys(clock, [(at, Command.QUIT)])
     out = io.StringIO()
     code = play_routine(SessionRequest(routine), lead_in_s=0,
         parts=Parts(synthesizer=FakeSynthesizer(), device=FakeDevice(clock), stdin=None, stdout=out,

@@ -9,8 +9,7 @@ import pytest
 
 from conftest import FakeSynthesizer
 from test_player import COUNT_IN, ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen
-from voicecoach.live.controls.keys import NEXT, PAUSE
-from voicecoach.live.controls.spoken import CONTINUE
+from voicecoach.live.commands import Command
 from voicecoach.live.play import with_intro_sentences
 from voicecoach.live.player import Player
 from voicecoach.live.start import Preparing
@@ -104,7 +103,7 @@ def test_every_sound_of_a_session_is_announced_before_it_is_heard(session):
 
 
 def test_a_pause_unmutes_at_once_and_the_count_in_is_muted(session):
-    player, clock, device, spoken = make(session, [(1.0, PAUSE), (4.0, CONTINUE)])
+    player, clock, device, spoken = make(session, [(1.0, Command.PAUSE), (4.0, Command.CONTINUE)])
     start = clock.now
     assert player.run(0, start) == "finished"
     paused = [(now, iv) for now, iv in spoken.calls if iv == [] and now >= start + 1.0]
@@ -119,16 +118,16 @@ def test_a_pause_unmutes_at_once_and_the_count_in_is_muted(session):
 
 
 def test_continue_while_playing_is_ignored(session):
-    player, clock, device, _ = make(session, [(1.0, CONTINUE)])
+    player, clock, device, _ = make(session, [(1.0, Command.CONTINUE)])
     plain, plain_clock, plain_device, _ = make(session)
     assert player.run(0, clock.now) == plain.run(0, plain_clock.now) == "finished"
     assert [p.stopped_at for p in device.played] == [None] * len(device.played)
     assert [len(p.samples) for p in device.played] == [len(p.samples) for p in plain_device.played]
 
 
-@pytest.mark.parametrize("resume", [PAUSE, CONTINUE])
+@pytest.mark.parametrize("resume", [Command.PAUSE, Command.CONTINUE])
 def test_pause_or_continue_while_paused_resumes_with_the_count_in(session, resume):
-    player, clock, device, _ = make(session, [(1.0, PAUSE), (3.0, "felt-better"), (4.0, resume)])
+    player, clock, device, _ = make(session, [(1.0, Command.PAUSE), (3.0, "felt-better"), (4.0, resume)])
     start = clock.now
     assert player.run(0, start) == "finished"
     count_in = [p for p in device.played if len(p.samples) == len(session.speech.audio(COUNT_IN))]
@@ -138,7 +137,8 @@ def test_pause_or_continue_while_paused_resumes_with_the_count_in(session, resum
 
 def test_the_controls_are_told_what_plays(session):
     bend = session.timeline.chapters[2].start / session.sample_rate
-    player, clock, _, _ = make(session, [(bend + 0.5, PAUSE), (bend + 2.0, PAUSE), (bend + 4.0, NEXT)])
+    player, clock, _, _ = make(session, [(bend + 0.5, Command.PAUSE), (bend + 2.0, Command.PAUSE),
+                                         (bend + 4.0, Command.NEXT)])
     assert player.run(0, clock.now) == "finished"
     updates = player.keys.updates
     changes = [u for i, u in enumerate(updates) if i == 0 or u[:3] != updates[i - 1][:3]]

@@ -19,7 +19,7 @@ from pulse_server import MICROPHONE, SINK, PulseServer  # noqa: E402
 
 from voicecoach.errors import AudioDeviceError
 from voicecoach.live.controls import spoken as sp
-from voicecoach.live.controls.keys import NEXT, PAUSE, PREVIOUS, QUIT
+from voicecoach.live.commands import Command
 
 pytestmark = pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")
                                      and shutil.which("espeak-ng")),
@@ -91,7 +91,7 @@ def test_words_played_into_the_microphone_become_commands_at_their_time(server, 
     commands = [c for c in sp.recorder_commands() if c[0] == recorder]
     if not commands:
         pytest.skip(f"{recorder} is not installed")
-    expected = {"pause": PAUSE, "next": NEXT, "back": PREVIOUS, "stop": QUIT}
+    expected = {"pause": Command.PAUSE, "next": Command.NEXT, "back": Command.PREVIOUS, "stop": Command.QUIT}
     with sp.Spoken(env=server.env(), recorders=commands) as spoken:
         bench.wake_microphone(server)
         assert spoken.recorder == recorder
@@ -137,7 +137,7 @@ def test_a_word_while_the_coach_sounds_is_ignored_and_after_it_is_taken(server, 
             heard = spoken.wait_heard(2.0)
             if heard is not None:
                 break
-    assert heard is not None and heard.command == PAUSE and not heard.muted
+    assert heard is not None and heard.command == Command.PAUSE and not heard.muted
     # the capture clock: the word's end as heard is where it ended as played (± 150 ms)
     assert abs(heard.end_s - (start + end_s)) < 0.35
 

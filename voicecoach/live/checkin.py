@@ -2,7 +2,7 @@
 
 The coach asks in the session's voice (the phrase pack's ``check_in``) and the screen
 names the keys; an answer is a
-command like any other (``FELT_COMMANDS``: the keys 1, 2 and 3, and later spoken answers
+command like any other (``FELT_COMMANDS``: the keys 1, 2 and 3, and the spoken answers
 through the same controls), accepted while the question is spoken and for ``ANSWER_S``
 seconds after it. No answer in time, or ``q``, is recorded as ``unknown``: never a guess.
 """
@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from typing import Callable
 
-FELT_BETTER, FELT_SAME, FELT_WORSE = "felt-better", "felt-same", "felt-worse"
-FELT_COMMANDS = {FELT_BETTER: "better", FELT_SAME: "same", FELT_WORSE: "worse"}
-KEYS = {"1": FELT_BETTER, "2": FELT_SAME, "3": FELT_WORSE}
+from .commands import Command
+
+# The answer -> how the back felt, as the history records it (``history.store.FELT``).
+FELT_COMMANDS = {Command.FELT_BETTER: "better", Command.FELT_SAME: "same", Command.FELT_WORSE: "worse"}
+KEYS = {"1": Command.FELT_BETTER, "2": Command.FELT_SAME, "3": Command.FELT_WORSE}
 ON_SCREEN = "How does your back feel, compared with before?   1 better   2 the same   3 worse"
 ANSWER_S = 8.0  # after the question ends
 TICK_S = 0.1
 
 
-def check_in(question: str, speak: Callable[[str], float], wait: Callable[[float], str | None],
+def check_in(question: str, speak: Callable[[str], float], wait: Callable[[float], Command | None],
              note: Callable[[str], None], clock: Callable[[], float], answer_s: float = ANSWER_S) -> str:
     """Ask ``question`` and wait; returns 'better', 'same', 'worse' or 'unknown'.
 
@@ -35,5 +37,5 @@ def check_in(question: str, speak: Callable[[str], float], wait: Callable[[float
         command = wait(min(TICK_S, left))
         if command in FELT_COMMANDS:
             return FELT_COMMANDS[command]
-        if command == "quit":
+        if command == Command.QUIT:
             return "unknown"

@@ -14,7 +14,7 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, TextIO
 
 import numpy as np
 
@@ -27,14 +27,21 @@ from ..plan.phrases import load_phrases
 from ..plan.wording import intro_text
 from ..session.request import SessionRequest, resolve
 from ..signals import Terminated, stop_signals
+from ..speech import Synthesizer
 from ..speech.engines import voice_line
 from .controls.keys import HELP as KEYS_HELP
 from .checkin import check_in
+from .commands import STOPS, Command, Outcome, PlayState, StopReason
 from .controls.combined import Controls
-from .controls.keys import PAIN, QUIT, STOPS, Keys, is_terminal
-from .player import LEAD_IN_MARGIN_S, STOPPED, TICK_S, Player
-from .playplan import FINISHED, QUIT_PRESSED
+from .controls.control import Control, Listening
+from .controls.keys import Keys, is_terminal
+from .device import SoundDevice
+from .player import LEAD_IN_MARGIN_S, TICK_S, Player
+from .screen import Screen
 from .start import Start
+
+if TYPE_CHECKING:
+    from .controls.spoken import Spoken
 
 DEFAULT_LEAD_IN_S = DEFAULTS["lead_in"]  # quiet before the first word: wireless headphones wake up
 SPOKEN_HELP = "say pause, next or stop"
@@ -47,12 +54,12 @@ class Parts:
     the sound device, the terminal's keys, a screen on stdout. Tests pass their own, and
     ``background=False`` prepares the rest of the session before the intro, not beside it."""
 
-    synthesizer: object = None
-    device: object = None
-    controls: object = None
-    screen: object = None
-    stdin: object = None
-    stdout: object = None
+    synthesizer: Synthesizer | None = None
+    device: SoundDevice | None = None
+    controls: Control | None = None
+    screen: Screen | None = None
+    stdin: TextIO | None = None
+    stdout: TextIO | None = None
     clock: Callable[[], float] = time.monotonic
     background: bool = True
 
@@ -139,8 +146,8 @@ class Wired:
     """The session's controls: what the player waits on, the spoken commands (None when not
     listening), the screen's line naming them, and the phrases the intro adds for them."""
 
-    controls: object
-    spoken: object = None
+    controls: Control
+    spoken: Listening | None = None
     help: str = ""
     sentences: tuple[str, ...] = ()
 
@@ -153,8 +160,7 @@ def _controls(parts: Parts, listen: bool):
     plays on with keys and buttons: someone already lying on the floor is better served by
     a session than by an error to walk over to."""
     if parts.controls is not None:
-        interactive = getattr(parts.controls, "interactive", False)
-        yield Wired(parts.controls, help=KEYS_HELP if interactive else "")
+        yield Wired(parts.controls, help=KEYS_HELP if parts.controls.interactive else "")
         return
     from .controls.mpris import MediaButtonsOff, connect_mpris
     with Keys(parts.stdin) as keys, contextlib.ExitStack() as stack:
@@ -178,7 +184,7 @@ def _controls(parts: Parts, listen: bool):
         yield Wired(controls, spoken, " · ".join(shown), tuple(said))
 
 
-def _start_listening(stack: contextlib.ExitStack):
+def _start_listening(stack: contextlib.ExitStack) -> Spoken | None:
     """The spoken commands, started; None (and one warning line) when they cannot be."""
     from .controls.spoken import SESSION_WORDS, Spoken
     try:
@@ -206,39 +212,49 @@ def _screen(title: str, controls_line: str, stdout):
     return LineScreen(title, stdout)
 
 
-def _run(player: Player, routine: str, play: Callable[[], str], stdout, start, journal) -> int:
+def _run(player: Player, routine: str, play: Callable[[], Outcome], stdout, start, journal) -> int:
     again = f"voicecoach play {shlex.quote(routine)} --resume"
-    felt, reason = "unknown", "quit"
+    felt, reason = "unknown", StopReason.QUIT
     try:
         outcome, code = play(), 0
-        if outcome == FINISHED:
+        if outcome == Outcome.FINISHED:
             felt = _check_in(player, stdout)
-        elif player.stopped_by == PAIN:
-            reason = "pain"
+        elif player.stopped_by == Command.PAIN:
+            reason = StopReason.PAIN
             _stop_for_pain(player)
     except Terminated as signal:  # (a KeyboardInterrupt too: first)
-        outcome, code = QUIT_PRESSED, 128 + signal.signum
-        reason = "pain" if reason == "pain" else "signal"  # e.g. Ctrl-C during the pain line
+        outcome, code, reason = Outcome.STOPPED, 128 + signal.signum, _interrupted(reason)
     except KeyboardInterrupt:
-        outcome, code = QUIT_PRESSED, 130
-        reason = "pain" if reason == "pain" else "signal"
+        outcome, code, reason = Outcome.STOPPED, 130, _interrupted(reason)
     except (AudioDeviceError, EngineError) as error:
-        journal.record("stopped", "error", player.keep_current_place())
+        journal.record("stopped", StopReason.ERROR.value, player.keep_current_place())
         raise type(error)(f"{error}; your place is kept: {again}") from None
     finally:
         _close(player)
         start.close()
-    if outcome == FINISHED:
+    _report(player, outcome, reason, felt, again, stdout, journal)
+    return code
+
+
+def _interrupted(reason: StopReason) -> StopReason:
+    """A signal stops the session: as such, unless it came during the pain line (Ctrl-C
+    to cut it short), when the stop was for pain all the same."""
+    return StopReason.PAIN if reason == StopReason.PAIN else StopReason.SIGNAL
+
+
+def _report(player: Player, outcome: Outcome, reason: StopReason, felt: str, again: str, stdout,
+            journal) -> None:
+    """The session's last line, and its row in the history."""
+    if outcome == Outcome.FINISHED:
         _say(stdout, f"Session complete: {player.timeline.title}.")
         journal.record("completed", felt=felt)
+        return
+    title = player.keep_current_place()
+    if reason == StopReason.PAIN:
+        _say(stdout, f"Stopped for pain at {title}. To continue another time: {again}")
     else:
-        title = player.keep_current_place()
-        if reason == "pain":
-            _say(stdout, f"Stopped for pain at {title}. To continue another time: {again}")
-        else:
-            _say(stdout, f"Stopped at {title}. To continue from there: {again}")
-        journal.record("stopped", reason, title)
-    return code
+        _say(stdout, f"Stopped at {title}. To continue from there: {again}")
+    journal.record("stopped", reason.value, title)
 
 
 def _stop_for_pain(player: Player) -> None:
@@ -247,13 +263,10 @@ def _stop_for_pain(player: Player) -> None:
     text = player.session.phrases.say("pain_stop")
     player.screen.note(text)
     try:
-        audio = player.session.speech.audio(text)
-        now = player.clock()
-        ends = now + len(audio) / player.rate
-        player.playing.append((player.play(audio.samples), ends))
-        player.mute([(now, ends)])
+        said_at, length_s = player.say(text)
     except (AudioDeviceError, EngineError):
         return
+    ends = said_at + length_s
     while (left := ends - player.clock()) > 0:
         if player.keys.wait(min(TICK_S, left)) in STOPS:
             return
@@ -262,8 +275,7 @@ def _stop_for_pain(player: Player) -> None:
 def _check_in(player: Player, stdout) -> str:
     """Ask how the back feels (keys 1, 2, 3, or said: better, same, worse); 'unknown'
     with neither a terminal nor spoken commands to answer with."""
-    keys = getattr(player.keys, "keys", player.keys)  # the terminal's keys inside merged controls
-    by_keys = is_terminal(stdout) and getattr(keys, "interactive", False)
+    by_keys = is_terminal(stdout) and player.keys.interactive
     if not by_keys and player.spoken is None:
         return "unknown"
     phrases = player.session.phrases
@@ -271,15 +283,10 @@ def _check_in(player: Player, stdout) -> str:
     if player.spoken is not None:
         from .controls.spoken import CHECK_IN_WORDS
         question += " " + phrases.say("check_in_spoken")
-        player.spoken.listen_for({**CHECK_IN_WORDS, "stop": QUIT})
+        player.spoken.listen_for({**CHECK_IN_WORDS, "stop": Command.QUIT})
 
     def speak(text: str) -> float:
-        audio = player.session.speech.audio(text)
-        now = player.clock()
-        seconds = len(audio) / player.rate
-        player.playing.append((player.play(audio.samples), now + seconds))
-        player.mute([(now, now + seconds)])  # the question's own words never answer it
-        return seconds
+        return player.say(text)[1]  # muted while it is said: the question never answers itself
     return check_in(question, speak, player.keys.wait, player.screen.note, player.clock)
 
 
@@ -321,6 +328,6 @@ def _say(stdout, line: str) -> None:
 
 def _close(player: Player) -> None:
     player.stop_sound()
-    player.publish(STOPPED)
+    player.publish(PlayState.STOPPED)
     player.screen.close()
 

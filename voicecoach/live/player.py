@@ -20,12 +20,12 @@ import numpy as np
 
 from ..errors import AudioDeviceError
 from ..history.places import Places
-from .controls.keys import NEXT, PAUSE, PREVIOUS, REPEAT, STOPS
-from .controls.spoken import CONTINUE  # resumes a paused session; ignored while playing
-from .playplan import FINISHED, QUIT_PRESSED, REACHED, Guide, segments
-
-MOVES = (NEXT, PREVIOUS, REPEAT)
-PLAYING, PAUSED, STOPPED = "Playing", "Paused", "Stopped"  # as MPRIS says them
+from ..session.prepare import Session
+from .commands import MOVES, STOPS, Command, Outcome, PlayState
+from .controls.control import Control, Listening
+from .device import Playback, SoundDevice
+from .playplan import Guide, segments
+from .screen import Screen
 
 AFTER_COUNT_IN_S = 0.5     # silence between the count-in and the cue it leads into
 AFTER_SKIP_S = 0.3         # lets the stopped stream's last buffered ~0.1 s play out first
@@ -38,20 +38,21 @@ STALL_S = 0.5              # a start this late (process stopped, machine stalled
 
 
 class Player:
-    """Plays one prepared session from a position, obeying the controls (anything with
-    ``wait(timeout_s) -> command | None``; with ``update(...)`` too, they are told what
-    plays: see ``publish``), until done or stopped. ``spoken`` (optional, the spoken
-    commands) is told when the coach's own sounds are heard: see ``mute``."""
+    """Plays one prepared session from a position, obeying the controls (``keys``, a
+    ``Control``: they are told what plays, see ``publish``), until done or stopped.
+    ``spoken`` (optional, the spoken commands) is told when the coach's own sounds are
+    heard: see ``mute``."""
 
-    def __init__(self, session, device, keys, screen, places: Places | None = None,
-                 clock: Callable[[], float] = time.monotonic, spoken=None):
+    def __init__(self, session: Session, device: SoundDevice, keys: Control, screen: Screen,
+                 places: Places | None = None, clock: Callable[[], float] = time.monotonic,
+                 spoken: Listening | None = None):
         self.session, self.device, self.keys, self.screen = session, device, keys, screen
         self.spoken = spoken
         self.places, self.clock = places, clock
         self.timeline = session.timeline
         self.rate = session.sample_rate
         self.guide = Guide(self.timeline)
-        self.playing: list[tuple[object, float]] = []  # (playback, instant its audio ends)
+        self.playing: list[tuple[Playback, float]] = []  # (playback, instant its audio ends)
         self.plan: list[tuple[int, int]] = []
         self.next = 0
         self.anchor = (0, 0.0)  # (timeline position, monotonic instant it is heard)
@@ -60,7 +61,7 @@ class Player:
         self.saved_chapter: int | None = None
         self._ready: tuple[int, np.ndarray] | None = None
         self.started: list[tuple[float, int]] = []  # (instant, position) of every segment started
-        self.stopped_by: str | None = None  # the command that stopped it: QUIT or PAIN
+        self.stopped_by: Command | None = None  # the command that stopped it: QUIT or PAIN
 
     # -- timing ------------------------------------------------------------------------
 
@@ -93,32 +94,32 @@ class Player:
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, start: int, due: float, until: int | None = None, lead: bool = True) -> str:
+    def run(self, start: int, due: float, until: int | None = None, lead: bool = True) -> Outcome:
         """Play from ``start`` (heard at ``due``, see ``go``): ``FINISHED`` at the end,
-        ``QUIT_PRESSED``, or with ``until``, ``REACHED`` once all before it has started."""
+        ``STOPPED``, or with ``until``, ``REACHED`` once all before it has started."""
         self.until = until
         self.go(start, due, lead)
         return self.loop()
 
-    def loop(self) -> str:
+    def loop(self) -> Outcome:
         """Go on with the current plan (see ``run``)."""
         while True:
             if self.next < len(self.plan):
                 command = self.wait_until(self.due(self.plan[self.next][0]))
             elif self.until is not None:
-                return REACHED
+                return Outcome.REACHED
             else:
                 command = self.wait_until(self.due(self.timeline.total) + TAIL_S)
                 if command is None:
                     self.forget_place()
-                    return FINISHED
+                    return Outcome.FINISHED
             if command is None:
                 self.catch_up()
                 self.start_segment()
-            elif self.obey(command) == QUIT_PRESSED:
-                return QUIT_PRESSED
+            elif self.obey(command) == Outcome.STOPPED:
+                return Outcome.STOPPED
 
-    def wait_for(self, ready: Callable[[], bool]) -> str | None:
+    def wait_for(self, ready: Callable[[], bool]) -> Command | None:
         """Until ``ready()`` (the full session), keys still work; a key first is returned."""
         while not ready():
             command = self.wait_until(self.clock() + TICK_S)
@@ -126,13 +127,13 @@ class Player:
                 return command
         return None
 
-    def use(self, session) -> None:
+    def use(self, session: Session) -> None:
         """The full session takes over from the intro's (same samples up to ``until``)."""
         self.session, self.timeline, self.rate = session, session.timeline, session.sample_rate
         self.guide = Guide(self.timeline)
         self.until = None
 
-    def wait_until(self, instant: float) -> str | None:
+    def wait_until(self, instant: float) -> Command | None:
         """Wait for ``instant`` while showing the status; a key pressed first is returned."""
         while True:
             left = instant - self.clock()
@@ -175,7 +176,7 @@ class Player:
         self.started.append((instant, begin))
         self.next += 1
         self.keep_place(self.guide.place_chapter(min(begin, self.end - 1)))
-        self.publish(PLAYING)
+        self.publish(PlayState.PLAYING)
         if self.next < len(self.plan):
             self._ready = (self.next, self.audio(self.next))  # render ahead, off the clock
 
@@ -185,7 +186,7 @@ class Player:
         begin, end = self.plan[index]
         return np.concatenate(list(self.session.chunks(begin, end)))
 
-    def play(self, samples: np.ndarray):
+    def play(self, samples: np.ndarray) -> Playback:
         try:
             return self.device.play(samples, self.rate)
         except AudioDeviceError as error:
@@ -219,29 +220,26 @@ class Player:
         if self.spoken is not None:
             self.spoken.mute_while(intervals, now_s=self.clock())
 
-    def publish(self, status: str) -> None:
-        """Tell the controls that publish it (MPRIS) what plays: the status, the chapter
-        as the track, the routine as the album, how far into the chapter."""
-        update = getattr(self.keys, "update", None)
-        if update is None:
-            return
+    def publish(self, status: PlayState) -> None:
+        """Tell the controls (those that publish it: MPRIS) what plays: the status, the
+        chapter as the track, the routine as the album, how far into the chapter."""
         position = min(self.position(), self.end - 1)
         chapter = self.guide.chapter_at(position)
         begin = self.timeline.chapters[chapter].start
-        update(status, self.timeline.title, self.timeline.chapters[chapter].title,
+        self.keys.update(status, self.timeline.title, self.timeline.chapters[chapter].title,
                (self.timeline.chapter_end(chapter) - begin) / self.rate,
                position_s=max(0, position - begin) / self.rate, track=chapter + 1)
 
     # -- keys --------------------------------------------------------------------------
 
-    def obey(self, command: str) -> str | None:
+    def obey(self, command: Command) -> Outcome | None:
         position = self.position()
         if command in STOPS:
             self.stop_sound()
             self.mute([])
-            self.stopped_by = command
-            return QUIT_PRESSED
-        if command == PAUSE:
+            self.stopped_by = Command(command)
+            return Outcome.STOPPED
+        if command == Command.PAUSE:
             return self.pause(position)
         if command not in MOVES:
             return None  # "continue" while playing; a check-in answer (1, 2, 3) before the check-in
@@ -250,18 +248,18 @@ class Player:
         self.go(self.target(command, position), self.clock() + AFTER_SKIP_S)
         return None
 
-    def target(self, command: str, position: int) -> int:
+    def target(self, command: Command, position: int) -> int:
         chapter = self.guide.chapter_at(position)
-        if command == NEXT:
+        if command == Command.NEXT:
             return self.guide.chapter_start(chapter + 1) if chapter + 1 < len(self.timeline.chapters) \
                 else self.timeline.total
-        if command == PREVIOUS:
+        if command == Command.PREVIOUS:
             return self.guide.chapter_start(chapter - 1)
-        if command == REPEAT:
+        if command == Command.REPEAT:
             return self.guide.last_instruction_start(position)
         return position
 
-    def pause(self, position: int) -> str | None:
+    def pause(self, position: int) -> Outcome | None:
         """Silence until a command: space (or "pause", "continue") goes on, n/p/r go on
         from there; each after a spoken count-in. A cue that was cut off is said again
         from its start. Other commands (a check-in answer) are ignored while paused."""
@@ -271,15 +269,15 @@ class Player:
         self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
         self.lead_until = math.inf
         self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
-        self.publish(PAUSED)
+        self.publish(PlayState.PAUSED)
         status = self.status()
         command = None
-        while command not in (PAUSE, CONTINUE, *MOVES, *STOPS):
+        while command not in (Command.PAUSE, Command.CONTINUE, *MOVES, *STOPS):
             self.screen.show(status, paused=True)
             command = self.keys.wait(TICK_S)
         if command in STOPS:
-            self.stopped_by = command
-            return QUIT_PRESSED
+            self.stopped_by = Command(command)
+            return Outcome.STOPPED
         if command in MOVES:
             resume_at = self.target(command, resume_at)
         self.count_in(resume_at)
@@ -287,12 +285,21 @@ class Player:
 
     def count_in(self, resume_at: int) -> None:
         """The pack's "Get ready. Three, two, one." in the session's voice, then the timeline again."""
-        spoken = self.session.speech.audio(self.session.phrases.say("count_in"))  # cached after its first use
+        now, length_s = self.say(self.session.phrases.say("count_in"))  # cached after its first use
+        self.go(resume_at, now + length_s + AFTER_COUNT_IN_S)
+        self.publish(PlayState.PLAYING)
+
+    def say(self, text: str) -> tuple[float, float]:
+        """Say ``text`` in the session's voice now, over whatever plays, with the spoken
+        commands deaf to it for its span (its own words never command the coach). Returns
+        at once: the instant it started and its length in seconds. Raises ``EngineError``
+        or ``AudioDeviceError`` when it cannot be said."""
+        audio = self.session.speech.audio(text)
         now = self.clock()
-        self.playing.append((self.play(spoken.samples), now + len(spoken) / self.rate))
-        self.mute([(now, now + len(spoken) / self.rate)])
-        self.go(resume_at, now + len(spoken) / self.rate + AFTER_COUNT_IN_S)
-        self.publish(PLAYING)
+        length_s = len(audio) / self.rate
+        self.playing.append((self.play(audio.samples), now + length_s))
+        self.mute([(now, now + length_s)])
+        return now, length_s
 
     # -- the place kept for --resume ---------------------------------------------------
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..plan.model import CHIME, HOLD, REST, SPEECH, Event, Timeline
+from ..plan.model import HOLD, REST, SPEECH, Event, Timeline
+from ..session.render import sound_events
 
 # A sound after at least this much silence starts a new segment; the timeline's gaps
 # between cues (0.35 s) are all longer, so every cue onset is the start of a segment.
@@ -36,7 +37,7 @@ def segments(timeline: Timeline, start: int = 0, end: int | None = None, *,
     stop = timeline.total if end is None else min(end, timeline.total)
     min_gap, max_len = round(min_gap_s * rate), round(max_segment_s * rate)
     cuts, sound_end = [start], start
-    for sound_begin, sound_stop in _sounds(timeline):
+    for sound_begin, sound_stop in ((e.start, e.end) for e in sound_events(timeline)):
         if sound_stop <= start:
             continue
         if sound_begin >= stop:
@@ -50,10 +51,6 @@ def segments(timeline: Timeline, start: int = 0, end: int | None = None, *,
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
-def _sounds(timeline: Timeline) -> list[tuple[int, int]]:
-    return sorted((e.start, e.end) for e in timeline.events if e.kind in (SPEECH, CHIME) and e.length)
-
-
 def _silence_cuts(begin: int, silent_from: int, end: int, max_len: int) -> list[int]:
     """Cuts in the silence ``[silent_from, end)`` so that no piece of ``[begin, end)`` is
     much longer than ``max_len`` (a sound itself is never cut; no piece is under 1/4 of it)."""
@@ -62,10 +59,6 @@ def _silence_cuts(begin: int, silent_from: int, end: int, max_len: int) -> list[
         cuts.append(position)
         begin, position = position, position + max_len
     return cuts
-
-
-# How a stretch of playing ended; shared by the player and the warm-up that drives it.
-FINISHED, QUIT_PRESSED, REACHED = "finished", "quit", "reached"
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ class Guide:
         self._timed_starts = [e.start for e in self.timed]
         self.speech = [e for e in events if e.kind == SPEECH]
         self._speech_starts = [e.start for e in self.speech]
-        self.sounds = [e for e in events if e.kind in (SPEECH, CHIME) and e.length]
+        self.sounds = sound_events(timeline)
         self._sound_starts = [e.start for e in self.sounds]
         # Instructions are the cues outside holds and rests (not "Three", "Halfway").
         self.instructions = [e for e in self.speech

@@ -13,6 +13,7 @@ import signal
 import sys
 import textwrap
 import threading
+from typing import Protocol
 
 from ..signals import Terminated
 from ..text import clock
@@ -30,6 +31,19 @@ _FONT = {
 }
 LABELS = {"say": "Listen", "hold": "Hold", "rest": "Rest", "ready": "Get ready", "": ""}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+class Screen(Protocol):
+    """What the session shows on: ``TerminalScreen`` or ``LineScreen``."""
+
+    def show(self, status: Status, paused: bool = False) -> None:
+        """The status now (called every tick: cheap when nothing changed)."""
+
+    def note(self, text: str) -> None:
+        """A message in place of the status."""
+
+    def close(self) -> None:
+        """Showing is over (a terminal screen gives the normal screen back)."""
 
 
 def countdown(seconds: float) -> str:

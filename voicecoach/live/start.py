@@ -20,7 +20,7 @@ from ..plan.wording import intro_text
 from ..session.chimes import load_chimes
 from ..session.prepare import Session, prepare
 from ..speech.cache import SpeechCache
-from .playplan import QUIT_PRESSED, REACHED
+from .commands import Outcome
 
 
 class _Cancelled(Exception):
@@ -121,19 +121,19 @@ class Start:
             self.preparing = Preparing(routine, synthesizer, background)
             self.session, self.position = self.preparing.head, 0
 
-    def play(self, player, due: float) -> str:
+    def play(self, player, due: float) -> Outcome:
         if self.preparing is None:
             return player.run(self.position, due)
         head_end = self.preparing.head_end
         outcome = player.run(0, due, until=head_end)
-        while outcome == REACHED:
+        while outcome == Outcome.REACHED:
             command = player.wait_for(self.preparing.ready)
             if command is None:
                 player.use(self.preparing.session())
                 due = player.due(head_end)
                 late = player.clock() > due  # then a pause at the intro's end: a lead again
                 return player.run(head_end, max(due, player.clock()), lead=late)
-            outcome = QUIT_PRESSED if player.obey(command) == QUIT_PRESSED else player.loop()
+            outcome = Outcome.STOPPED if player.obey(command) == Outcome.STOPPED else player.loop()
         return outcome
 
     def close(self) -> None:

@@ -27,8 +27,7 @@ def render_chunks(timeline: Timeline, speech: Callable[[str], Audio], chimes: Ma
     a mismatch is a bug upstream, so it raises rather than drifting.
     """
     end = timeline.total if end is None else min(end, timeline.total)
-    sounding = sorted((e for e in timeline.events if e.kind in (SPEECH, CHIME) and e.length),
-                      key=lambda e: e.start)
+    sounding = sound_events(timeline)
     starts = [e.start for e in sounding]
     # Sounds are short and sorted by start: an event can reach back at most this far,
     # which bounds the search for the sounds overlapping a chunk.
@@ -44,6 +43,13 @@ def render_chunks(timeline: Timeline, speech: Callable[[str], Audio], chimes: Ma
                 _mix(chunk, position, event, _sound(event, speech, chimes))
         yield np.clip(chunk, -32768, 32767).astype(np.int16)
         position = stop
+
+
+def sound_events(timeline: Timeline) -> list[Event]:
+    """The events that make sound (speech and chimes at least a sample long), by start:
+    the rest of a timeline is silence. Shared by the renderer and live playback's plan."""
+    return sorted((e for e in timeline.events if e.kind in (SPEECH, CHIME) and e.length),
+                  key=lambda e: e.start)
 
 
 def _sound(event: Event, speech: Callable[[str], Audio], chimes: Mapping[str, Audio]) -> Audio:

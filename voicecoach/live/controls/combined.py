@@ -10,35 +10,34 @@ no change to the keys. With the keys alone, their own ``wait`` is used unsliced.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from typing import Callable
+
+from ..commands import Command
+from .control import Control
 
 SLICE_S = 0.01  # at most this long between looks at the queued sources
 
 
-class Source(Protocol):
-    def wait(self, timeout_s: float) -> str | None:
-        """The next command, or None after ``timeout_s`` (0: do not wait)."""
-
-
 class Controls:
-    """``keys`` (blocking) merged with ``others`` (queued: ``wait(0)`` must not block).
-    ``update(...)`` and ``close()`` go to every source that has them."""
+    """A ``Control``: ``keys`` (blocking) merged with ``others`` (queued: ``wait(0)`` must not
+    block). ``update(...)`` and ``close()`` go to the others; the keys are the caller's to
+    close (they give the terminal back as they leave their ``with``)."""
 
-    def __init__(self, keys: Source, *others: Source, slice_s: float = SLICE_S,
+    def __init__(self, keys: Control, *others: Control, slice_s: float = SLICE_S,
                  clock: Callable[[], float] = time.monotonic):
         self.keys, self.others = keys, list(others)
         self.slice_s, self.clock = slice_s, clock
 
     @property
-    def sources(self) -> list[Source]:
+    def sources(self) -> list[Control]:
         return [self.keys, *self.others]
 
     @property
     def interactive(self) -> bool:
         """Whether the keys are live (the screen shows their help): as ``Keys.interactive``."""
-        return bool(getattr(self.keys, "interactive", False))
+        return bool(self.keys.interactive)
 
-    def wait(self, timeout_s: float) -> str | None:
+    def wait(self, timeout_s: float) -> Command | None:
         if not self.others:
             return self.keys.wait(timeout_s)
         deadline = self.clock() + max(0.0, timeout_s)
@@ -53,7 +52,7 @@ class Controls:
             if command is not None:
                 return command
 
-    def poll(self) -> str | None:
+    def poll(self) -> Command | None:
         """A command already waiting in one of the queued sources (the first one first)."""
         for source in self.others:
             command = source.wait(0)
@@ -62,14 +61,11 @@ class Controls:
         return None
 
     def update(self, *args, **kwargs) -> None:
-        """What plays now, for the sources that publish it (see ``Mpris.update``)."""
+        """What plays now (the arguments of ``Control.update``, passed on as given), for the
+        sources that publish it (see ``Mpris.update``)."""
         for source in self.others:
-            update = getattr(source, "update", None)
-            if update is not None:
-                update(*args, **kwargs)
+            source.update(*args, **kwargs)
 
     def close(self) -> None:
         for source in self.others:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            source.close()

@@ -13,23 +13,23 @@ import sys
 import time
 
 from ..checkin import KEYS as CHECK_IN_KEYS
+from ..commands import Command, PlayState
 
-PAUSE, NEXT, PREVIOUS, REPEAT, QUIT = "pause", "next", "previous", "repeat", "quit"
-PAIN = "pain"  # it hurts: stops at once like QUIT, and the session is recorded as stopped for pain
-STOPS = (QUIT, PAIN)
 # 1, 2, 3 answer the check-in at the session's end (the player ignores them before it).
-BINDINGS = {" ": PAUSE, "n": NEXT, "p": PREVIOUS, "r": REPEAT, "q": QUIT, "h": PAIN, **CHECK_IN_KEYS}
+BINDINGS = {" ": Command.PAUSE, "n": Command.NEXT, "p": Command.PREVIOUS, "r": Command.REPEAT,
+            "q": Command.QUIT, "h": Command.PAIN, **CHECK_IN_KEYS}
 HELP = "space pause · n next · p previous · r repeat · q stop · h it hurts"
 
 
 class Keys:
-    """``wait(timeout_s)``: the next command (``PAUSE``, ``NEXT``...) or None on timeout."""
+    """A ``Control``: ``wait(timeout_s)`` gives the next command (``Command.PAUSE``...) or
+    None on timeout."""
 
     def __init__(self, stream=None):
         self.stream = stream if stream is not None else sys.stdin
         self.interactive = is_terminal(self.stream)
         self._saved = None
-        self._pending: list[str] = []  # keys typed together arrive in one read
+        self._pending: list[Command] = []  # keys typed together arrive in one read
 
     def __enter__(self) -> "Keys":
         if self.interactive:
@@ -41,12 +41,20 @@ class Keys:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give the terminal back as it was (idempotent)."""
         if self._saved is not None:
             import termios
             termios.tcsetattr(self.stream.fileno(), termios.TCSADRAIN, self._saved)
             self._saved = None
 
-    def wait(self, timeout_s: float) -> str | None:
+    def update(self, status: PlayState, title: str, exercise: str, length_s: float,
+               position_s: float = 0.0, track: int | None = None) -> None:
+        """Nothing: the screen, not the keys, shows what plays."""
+
+    def wait(self, timeout_s: float) -> Command | None:
         if self._pending:
             return self._pending.pop(0)
         if not self.interactive:

@@ -42,10 +42,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ...errors import AudioDeviceError, RuntimeFailure
-from ..checkin import FELT_BETTER, FELT_SAME, FELT_WORSE
-from .keys import NEXT, PAUSE, PREVIOUS, QUIT, REPEAT
+from ..commands import Command, PlayState
 
-CONTINUE = "continue"  # its own command: "continue" never pauses a playing session
 RATE = 16_000
 LATENCY_MS = 20
 MAX_UTTERANCE_S = 1.2   # the slowest command measured lasted 0.99 s as an utterance
@@ -55,9 +53,10 @@ START_TIMEOUT_S = 3.0
 INSTALL_HINT = "install pocketsphinx with: pip install pocketsphinx"
 RECORDER_HINT = "install one with: apt-get install pulseaudio-utils (parec) or alsa-utils (arecord)"
 
-SESSION_WORDS = {"pause": PAUSE, "continue": CONTINUE, "resume": CONTINUE, "next": NEXT,
-                 "back": PREVIOUS, "previous": PREVIOUS, "repeat": REPEAT, "stop": QUIT}
-CHECK_IN_WORDS = {"better": FELT_BETTER, "same": FELT_SAME, "worse": FELT_WORSE}
+SESSION_WORDS = {"pause": Command.PAUSE, "continue": Command.CONTINUE, "resume": Command.CONTINUE,
+                 "next": Command.NEXT, "back": Command.PREVIOUS, "previous": Command.PREVIOUS,
+                 "repeat": Command.REPEAT, "stop": Command.QUIT}
+CHECK_IN_WORDS = {"better": Command.FELT_BETTER, "same": Command.FELT_SAME, "worse": Command.FELT_WORSE}
 WORDS = {**SESSION_WORDS, **CHECK_IN_WORDS}
 
 
@@ -66,7 +65,7 @@ class Heard:
     """One recognized word: its command, and when (monotonic s) it was said and arrived."""
 
     word: str
-    command: str
+    command: Command
     start_s: float
     end_s: float
     arrived_s: float
@@ -97,6 +96,7 @@ class Recognizer:
         except ImportError:
             raise RuntimeFailure(f"spoken commands need pocketsphinx; {INSTALL_HINT}") from None
         self.pocketsphinx = pocketsphinx
+        self._searches: set[str] = set()  # the grammars already given to the decoder
         # dither: a virtual or muted source gives exact zeros, which the features handle badly
         self.decoder = pocketsphinx.Decoder(samprate=RATE, loglevel="FATAL", dither=True)
         self.listen_for(words)
@@ -106,11 +106,11 @@ class Recognizer:
         was heard as "better" while the check-in words were in the session's grammar)."""
         self.words = sorted(words)
         name = "_".join(self.words)
-        if name not in getattr(self, "_searches", set()):
+        if name not in self._searches:
             grammar = ("#JSGF V1.0;\ngrammar commands;\npublic <command> = "
                        + " | ".join(self.words) + ";\n")
             self.decoder.add_jsgf_string(name, grammar)
-            self._searches = getattr(self, "_searches", set()) | {name}
+            self._searches.add(name)
         self.decoder.activate_search(name)
 
     def endpointer(self):
@@ -126,7 +126,8 @@ class Recognizer:
 
 
 class Spoken:
-    """Spoken commands, as a control source: ``wait(timeout_s) -> command | None``.
+    """Spoken commands, as a ``Control`` (``wait(timeout_s) -> Command | None``) that is
+    also ``Listening``.
 
     ``with Spoken() as spoken:`` starts the recorder and the listening thread (raises
     ``AudioDeviceError`` or ``RuntimeFailure`` with a hint when it cannot). ``wait(0)``
@@ -134,7 +135,9 @@ class Spoken:
     recognized word, muted or not (for tests and the benchmark).
     """
 
-    def __init__(self, words: dict[str, str] = SESSION_WORDS, clock: Callable[[], float] = time.monotonic,
+    interactive = False  # no keys to show help for
+
+    def __init__(self, words: dict[str, Command] = SESSION_WORDS, clock: Callable[[], float] = time.monotonic,
                  env: dict | None = None, recorders: list[list[str]] | None = None):
         self.words = dict(words)
         self._wanted = self.words
@@ -163,12 +166,16 @@ class Spoken:
             kept = [(a, min(b, now_s)) for a, b in self._mutes if a <= now_s and b > now_s - 30]
             self._mutes = kept + [(float(a), float(b)) for a, b in intervals]
 
-    def listen_for(self, words: dict[str, str]) -> None:
+    def listen_for(self, words: dict[str, Command]) -> None:
         """Listen for these words (spoken word -> command) from the next utterance on:
         ``CHECK_IN_WORDS`` (with "stop") for the check-in, ``SESSION_WORDS`` during a session."""
         self._wanted = dict(words)
 
-    def wait(self, timeout_s: float) -> str | None:
+    def update(self, status: PlayState, title: str, exercise: str, length_s: float,
+               position_s: float = 0.0, track: int | None = None) -> None:
+        """Nothing: what the coach plays reaches us as ``mute_while``."""
+
+    def wait(self, timeout_s: float) -> Command | None:
         heard = self.wait_heard(timeout_s)
         return heard.command if heard else None
 
