@@ -193,14 +193,9 @@ class Spoken:
         self.close()
 
     def close(self) -> None:
+        from ...processes import stop_process
         self._closed = True
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process, grace_s=2)
         if self._thread:
             self._thread.join(timeout=2)
 
