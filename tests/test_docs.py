@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voicecoach.cli import cli
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -26,7 +26,8 @@ from voicecoach.routine import (Exercise, Routine, Step, builtin_names, format_d
 from voicecoach.routine.vocabulary import MAX_CUES, MAX_TEXT_CHARS
 from voicecoach.plan.timeline import HOLD, SPEECH, build_timeline
 
-from conftest import EXERCISE_TEXTS, TEST_DATA, FakeSynthesizer
+from fakes import FakeSynthesizer
+from support import EXERCISE_TEXTS, TEST_DATA
 
 DATA = Path(__file__).parent / "data"
 # The exercises the built-in routine's source text describes (the text itself is not shipped).
