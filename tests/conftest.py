@@ -1,5 +1,5 @@
 """Shared fixtures: private folders for every test, the fake synthesizer, the private audio
-servers and session bus.
+servers and session bus, and the fast lane (``pytest -m "not slow"``, see ``lanes.py``).
 
 Unit tests use the fakes in ``fakes.py``: no sound card, no TTS engine. Shared paths, marks
 and the CLI runner are in ``support.py``.
@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from fakes import FakeSynthesizer
+from lanes import FakesOnly, is_slow
 from support import SCRIPTS
 
 sys.path.insert(0, str(SCRIPTS))  # pulse_server and dbus_session, for the fixtures and the tests
@@ -42,6 +43,37 @@ def user_dirs(tmp_path, monkeypatch, espeak_settings):
 @pytest.fixture
 def fake_synth():
     return FakeSynthesizer()
+
+
+# -- the two lanes ------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+
+
+@pytest.fixture(autouse=True)
+def fakes_only(request):
+    """Outside the slow lane, reaching for a process, an engine or a sound device fails the
+    test; also where the code under test caught the error (then at teardown)."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    with FakesOnly() as fence:
+        yield
+    if fence.reached and not request.node.stash.get(CALL_FAILED, False):
+        pytest.fail(f"reached for {', '.join(fence.reached)} without the slow mark (see tests/lanes.py)")
 
 
 # -- private servers ----------------------------------------------------------------------
