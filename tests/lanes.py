@@ -32,7 +32,7 @@ SLOW_FIXTURES = (
 # module -> its slow tests that show none of the above; True: the whole module
 SLOW_TESTS: dict[str, bool | frozenset[str]] = {
     "test_install.py": True,  # runs scripts/install.sh and scripts/make_sounds.py
-    "test_export.py": frozenset({  # a stand-in ffmpeg (a shell script); mount
+    "test_export.py": frozenset({  # a stand-in ffmpeg (a shell script), a tiny disk (mount)
         "test_a_failing_encoder_leaves_no_file_and_the_old_one_untouched",
         "test_a_full_disk_leaves_no_file_and_the_old_one_untouched"}),
     "test_faults.py": frozenset({"test_an_unusable_cache_is_one_warning_line_in_the_cli"}),
@@ -81,7 +81,7 @@ class FakesOnly:
     ``NeedsSlowMark``; ``reached`` keeps each attempt, also those the code under test
     caught, so the caller can fail the test afterwards.
 
-    An engine counts once it is loaded (``refuse_after``): a unit test may well ask for
+    An engine counts once it is loaded (``_refuse_after``): a unit test may well ask for
     one that the test has made unavailable, to see the error a user would get.
     """
 
