@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from voicecoach.processes import stop_process
+
 CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -62,12 +64,6 @@ class SessionBus:
         return {**(os.environ if base is None else base), "DBUS_SESSION_BUS_ADDRESS": self.address}
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from voicecoach.processes import stop_process
 
 SAMPLE_RATE = 22_050
 SINK = "voicecoach_null"
@@ -155,12 +156,7 @@ class PulseServer:
     def stop(self) -> None:
         if self.tap:
             self.tap.stop()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -226,13 +222,7 @@ class MonitorTap:
         return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 class Recording:

@@ -1,55 +1,22 @@
-"""Shared fixtures. Unit tests use ``FakeSynthesizer``: no sound card, no TTS engine."""
+"""Shared fixtures: private folders for every test, the fake synthesizer, the private audio
+servers and session bus, and the fast lane (``pytest -m "not slow"``, see ``lanes.py``).
+
+Unit tests use the fakes in ``fakes.py``: no sound card, no TTS engine. Shared paths, marks
+and the CLI runner are in ``support.py``.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
+import contextlib
+import sys
 
-import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE, Audio
+from fakes import FakeSynthesizer
+from lanes import FakesOnly, is_slow
+from support import SCRIPTS
 
-PAD_S = 0.4  # like espeak-ng, the fake pads its speech with silence that must be trimmed
-
-
-class FakeSynthesizer:
-    """Speech as a tone whose length depends on the text and the rate, and a log of calls.
-
-    At ``rate`` words per minute a text lasts ``60 * words / rate`` seconds (at least 0.1 s),
-    followed by ``PAD_S`` of silence, as espeak-ng's output is.
-    """
-
-    sample_rate = SAMPLE_RATE
-
-    def __init__(self, rate: int = 140, fail_on: str | None = None):
-        self.rate = rate
-        self.identity = f"fake:{rate}"
-        self.calls: list[str] = []
-        self.fail_on = fail_on
-
-    @staticmethod
-    def spoken_samples(text: str, rate: int = 140) -> int:
-        return round(max(0.1, 60 * len(text.split()) / rate) * SAMPLE_RATE)
-
-    def synthesize(self, text: str) -> Audio:
-        from voicecoach.errors import EngineError
-        if self.fail_on and self.fail_on in text:
-            raise EngineError(f"fake engine failed on {text!r}")
-        self.calls.append(text)
-        n = self.spoken_samples(text, self.rate)
-        voice = (np.sin(np.arange(n) * 2 * np.pi * 220 / SAMPLE_RATE) * 8000).astype(np.int16)
-        voice[0] = voice[-1] = 4000  # loud first and last samples: trimming must keep them
-        return Audio(np.concatenate([voice, np.zeros(round(PAD_S * SAMPLE_RATE), np.int16)]))
-
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-TEST_DATA = REPO / "tests" / "data"  # what each file is and where it comes from: its README.md
-# Real exercise texts: name and instructions of free-exercise-db's 873 exercises (public domain).
-EXERCISE_TEXTS = TEST_DATA / "free-exercise-db-texts.json"
+sys.path.insert(0, str(SCRIPTS))  # pulse_server and dbus_session, for the fixtures and the tests
 
 
 @pytest.fixture(scope="session")
@@ -78,21 +45,83 @@ def fake_synth():
     return FakeSynthesizer()
 
 
-# Real-engine tests skip on a developer machine without espeak-ng, but never in CI, where
-# scripts/install.sh installs it: there a missing engine must fail, not quietly skip.
-requires_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
-                                     reason="espeak-ng is not installed (CI installs it)")
+# -- the two lanes ------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
-# ffmpeg-backed tests (Ogg/Opus, M4A) skip without it, except in CI, which installs it.
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None and not os.environ.get("CI"),
-                                  reason="ffmpeg is not installed (CI installs it)")
+CALL_FAILED = pytest.StashKey[bool]()
 
 
-def cli_runner():
-    """A CliRunner that keeps stdout and stderr apart, on every click version."""
-    from click.testing import CliRunner
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps them apart anyway
-        return CliRunner()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+
+
+@pytest.fixture(autouse=True)
+def fakes_only(request):
+    """Outside the slow lane, reaching for a process, an engine or a sound device fails the
+    test; also where the code under test caught the error (then at teardown)."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    with FakesOnly() as fence:
+        yield
+    if fence.reached and not request.node.stash.get(CALL_FAILED, False):
+        pytest.fail(f"reached for {', '.join(fence.reached)} without the slow mark (see tests/lanes.py)")
+
+
+# -- private servers ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pulse():
+    """A private PulseAudio server for the module (``scripts/pulse_server.py``)."""
+    from pulse_server import PulseServer
+    with PulseServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def microphone_pulse():
+    """A private PulseAudio server whose default source is a second null sink's monitor: what
+    is played into ``pulse_server.MICROPHONE`` is what a program recording 'default' hears."""
+    from pulse_server import PulseServer
+    with PulseServer(microphone=True) as server:
+        yield server
+
+
+@pytest.fixture
+def bus():
+    """A private session bus's address (nothing of the user's bus is touched)."""
+    from dbus_session import SessionBus
+    with SessionBus() as private:
+        yield private.address
+
+
+@pytest.fixture
+def recorded_session(pulse):
+    """``recorded_session(routine)``: ``voicecoach play ROUTINE`` (espeak-ng, lead-in 0.2 s)
+    in a 30x100 terminal through ``pulse``, its sound recorded; yields ``(child, env,
+    recording)`` for the block to drive the pexpect child to its end. A child still running
+    when the block leaves (a failed expect) is killed, so no session plays on."""
+    pexpect = pytest.importorskip("pexpect")
+
+    @contextlib.contextmanager
+    def play(routine):
+        env = pulse.env()
+        env.pop("COLUMNS", None)
+        with pulse.record() as recording:
+            child = pexpect.spawn(sys.executable, ["-m", "voicecoach", "play", str(routine),
+                                                   "--lead-in", "0.2", "--engine", "espeak"],
+                                  env=env, dimensions=(30, 100), encoding="utf-8", timeout=40)
+            try:
+                yield child, env, recording
+            finally:
+                if child.isalive():
+                    child.terminate(force=True)
+    return play

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import EXERCISE_TEXTS, REPO, FakeSynthesizer, requires_espeak
+from fakes import FakeSynthesizer
+from support import EXERCISE_TEXTS, REPO, requires_espeak
 from voicecoach.audio import SAMPLE_RATE, Audio
 from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare

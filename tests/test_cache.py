@@ -17,7 +17,8 @@ from voicecoach.errors import EngineError
 from voicecoach.speech import cache as cache_module
 from voicecoach.speech.cache import SpeechCache
 
-from conftest import PAD_S, FakeSynthesizer, requires_espeak
+from fakes import PAD_S, FakeSynthesizer
+from support import requires_espeak
 
 TEXT = "Lie on your back with your knees bent."
 

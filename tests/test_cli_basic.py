@@ -13,7 +13,7 @@ from voicecoach.session import prepare as session
 from voicecoach.cli import cli
 from voicecoach.routine import vocabulary
 
-from conftest import FakeSynthesizer
+from fakes import FakeSynthesizer
 
 DATA = Path(__file__).parent / "data"
 

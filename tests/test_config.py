@@ -5,7 +5,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from conftest import FakeSynthesizer
+from fakes import FakeSynthesizer
 from voicecoach import config as config_module, defaults
 from voicecoach.cli import cli
 from voicecoach.config import DEFAULTS, load_settings

@@ -53,12 +53,6 @@ def child(env: dict, code: str, samples: np.ndarray, timeout_s: float = 30) -> d
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def pulse():
-    with PulseServer() as server:
-        yield server
-
-
 def test_what_is_played_is_heard_bit_for_bit(pulse):
     gap = np.zeros(RATE // 3, "<i2")
     rendered = np.concatenate([tone(0.4, 330), gap, tone(0.25, 550), gap, tone(0.6, 440)])

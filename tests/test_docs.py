@@ -16,7 +16,7 @@ from voicecoach.cli import cli
 from voicecoach.routine import vocabulary
 from voicecoach.routine.load import load_routine
 
-from conftest import cli_runner, requires_espeak
+from support import cli_runner, requires_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

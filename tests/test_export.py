@@ -30,7 +30,8 @@ from voicecoach.routine import load_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.model import CHIME, SPEECH
 
-from conftest import FakeSynthesizer, cli_runner as _runner, needs_ffmpeg, requires_espeak
+from fakes import FakeSynthesizer
+from support import cli_runner as _runner, needs_ffmpeg, requires_espeak
 
 ROUTINE = """\
 title: Test & routine

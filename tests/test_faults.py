@@ -32,8 +32,8 @@ from voicecoach.session.prepare import check_length, prepare
 from voicecoach.speech import cache as cache_module
 from voicecoach.speech.cache import SpeechCache, scratch_folder
 
-from conftest import FakeSynthesizer, requires_espeak
-from test_player import ROUTINE, FakeClock, FakeDevice, FakeKeys
+from fakes import ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeSynthesizer
+from support import requires_espeak
 
 TEXT = "Lie on your back."
 
@@ -281,7 +281,7 @@ def test_an_unusable_cache_is_one_warning_line_in_the_cli(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_CACHE_DIR"}
-    code = ("import sys; sys.path.insert(0, 'tests'); from conftest import FakeSynthesizer;"
+    code = ("import sys; sys.path.insert(0, 'tests'); from fakes import FakeSynthesizer;"
             "from voicecoach.session.prepare import prepare;"
             "s = prepare('back-pain', synthesizer=FakeSynthesizer()); print(round(s.timeline.total_s))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,

@@ -25,7 +25,8 @@ from voicecoach.export import destination, exporter, ffmpeg
 from voicecoach.export.subtitles import transcript_text
 from voicecoach.session.prepare import prepare
 
-from conftest import REPO, FakeSynthesizer, cli_runner as _runner, needs_ffmpeg, requires_espeak
+from fakes import FakeSynthesizer
+from support import REPO, cli_runner as _runner, needs_ffmpeg, requires_espeak
 
 SPECIAL = ["=", ";", "#", "\\"]  # what ffmetadata gives a meaning, newline aside (below)
 
@@ -338,7 +339,7 @@ class _ClosingPipe(io.StringIO):
 
 
 def test_play_into_a_closed_pipe_stops_quietly_and_keeps_the_place(tmp_path):
-    from test_player import ROUTINE, FakeClock, FakeDevice, FakeKeys
+    from fakes import ROUTINE, FakeClock, FakeDevice, FakeKeys
     from voicecoach.history.places import Places
     from voicecoach.live.play import Parts, play_routine
     from voicecoach.session.request import SessionRequest

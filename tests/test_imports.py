@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+import pytest
+
+from support import REPO
 
 PACKAGE = REPO / "voicecoach"
 
@@ -102,6 +104,7 @@ def test_the_defaults_import_nothing_of_ours():
     assert import_graph()["voicecoach.defaults"] == set()
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_the_speech_engines_load_neither_the_settings_nor_the_routine_package():
     code = ("import json, sys; import voicecoach.speech.engines; "
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('voicecoach'))))")

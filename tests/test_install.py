@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUTINE = "title: Installed\nexercises:\n  - name: Reach\n    cue: Reach up.\n    hold: 1s\n"

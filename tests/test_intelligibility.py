@@ -14,7 +14,7 @@ import pytest
 
 from voicecoach.audio import Audio
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "intelligibility.py"
 _have_judge = all(importlib.util.find_spec(name) for name in (

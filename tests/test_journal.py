@@ -14,21 +14,15 @@ from voicecoach.live.checkin import ANSWER_S, ON_SCREEN, check_in
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.routine import load_routine
 
+from fakes import FakeClock
+
 UTC = dt.timezone.utc
 QUESTION = load_phrases("en").say("check_in")
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def run_check_in(answers: dict[float, str], spoken_s: float = 4.0):
     """Run the check-in with commands arriving at given seconds; returns (felt, log)."""
-    clock, log = FakeClock(), []
+    clock, log = FakeClock(tick_s=0), []
     start = clock.now
 
     def wait(timeout_s):

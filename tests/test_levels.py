@@ -22,8 +22,7 @@ from voicecoach.plan.timeline import build_timeline
 from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare
 
-from conftest import FakeSynthesizer
-from test_player import FakeClock, FakeDevice, FakeKeys, FakeScreen
+from fakes import FakeClock, FakeDevice, FakeKeys, FakeScreen, FakeSynthesizer
 
 LEVELED = """
 title: Build up

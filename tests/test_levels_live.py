@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from pulse_server import PulseServer, bursts  # noqa: E402
+from pulse_server import bursts  # noqa: E402
 
 pytestmark = [requires_espeak, pytest.mark.real, pytest.mark.audio,
               pytest.mark.skipif(shutil.which("pulseaudio") is None and not os.environ.get("CI"),
@@ -34,23 +34,17 @@ exercises:
 """
 
 
-def test_a_live_session_ends_with_a_check_in_key_that_is_recorded(tmp_path, user_dirs):
+def test_a_live_session_ends_with_a_check_in_key_that_is_recorded(tmp_path, user_dirs, recorded_session):
     pexpect = pytest.importorskip("pexpect")
     routine = tmp_path / "checkin.yaml"
     routine.write_text(ROUTINE)
-    with PulseServer() as pulse:
-        env = pulse.env()
-        env.pop("COLUMNS", None)
-        with pulse.record() as recording:
-            child = pexpect.spawn(sys.executable, ["-m", "voicecoach", "play", str(routine),
-                                                   "--lead-in", "0.2", "--engine", "espeak"],
-                                  env=env, dimensions=(30, 100), encoding="utf-8", timeout=40)
-            child.expect("How does your back feel")
-            child.expect(pexpect.TIMEOUT, timeout=1.0)  # the question is being said
-            child.send("1")
-            child.expect(pexpect.EOF)
-            child.close()
-        heard = bursts(recording.samples(), round(0.05 * RATE), threshold=100)
+    with recorded_session(routine) as (child, env, recording):
+        child.expect("How does your back feel")
+        child.expect(pexpect.TIMEOUT, timeout=1.0)  # the question is being said
+        child.send("1")
+        child.expect(pexpect.EOF)
+        child.close()
+    heard = bursts(recording.samples(), round(0.05 * RATE), threshold=100)
     assert child.exitstatus == 0, child.before
     assert "Session complete: Check-in test." in child.before
     listed = json.loads(subprocess.run([sys.executable, "-m", "voicecoach", "history", "--json"],

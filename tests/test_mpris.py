@@ -29,13 +29,6 @@ needs_playerctl = pytest.mark.skipif(shutil.which("playerctl") is None and not o
 
 
 @pytest.fixture
-def bus():
-    """A private session bus's address (nothing of the user's bus is touched)."""
-    with SessionBus() as private:
-        yield private.address
-
-
-@pytest.fixture
 def media(bus):
     published = connect_mpris(bus)
     assert isinstance(published, Mpris), published

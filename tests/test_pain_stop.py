@@ -2,7 +2,7 @@
 phrase pack's caring line, and the history records the session as stopped for pain, so
 the next session's level steps back (``plan.progression``).
 
-Fake clock, keys and device from test_player.py; the history is a real SQLite file in the
+Fake clock, keys and device from fakes.py; the history is a real SQLite file in the
 test's own data folder, read back through ``voicecoach history --json``.
 """
 
@@ -31,8 +31,8 @@ from voicecoach.history import journal
 from voicecoach.routine import load_routine, parse_routine
 from voicecoach.session.prepare import prepare
 
-from conftest import FakeSynthesizer, requires_espeak
-from test_player import ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen
+from fakes import ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen, FakeSynthesizer
+from support import requires_espeak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
@@ -157,27 +157,21 @@ exercises:
 @pytest.mark.audio
 @pytest.mark.skipif(shutil.which("pulseaudio") is None and not os.environ.get("CI"),
                     reason="PulseAudio is not installed (CI installs it)")
-def test_a_real_session_stopped_with_h_says_the_line_and_is_recorded(tmp_path):
+def test_a_real_session_stopped_with_h_says_the_line_and_is_recorded(tmp_path, pulse, recorded_session):
     pexpect = pytest.importorskip("pexpect")
-    from pulse_server import PulseServer, bursts
+    from pulse_server import bursts
 
     routine = tmp_path / "pain.yaml"
     routine.write_text(LIVE_ROUTINE)
-    with PulseServer() as pulse:
-        env = pulse.env()
-        env.pop("COLUMNS", None)
-        with pulse.record() as recording:
-            child = pexpect.spawn(sys.executable, ["-m", "voicecoach", "play", str(routine),
-                                                   "--lead-in", "0.2", "--engine", "espeak"],
-                                  env=env, dimensions=(30, 100), encoding="utf-8", timeout=40)
-            child.expect("h it hurts")
-            child.expect("Hold")  # in the 20 s hold: silence, until the count at its halfway
-            child.expect(pexpect.TIMEOUT, timeout=2.0)  # then a silence of more than 1 s
-            child.send("h")
-            child.expect(pexpect.EOF)
-            child.close()
-        rate = pulse.sample_rate
-        heard = bursts(recording.samples(), round(1.0 * rate), threshold=100)
+    with recorded_session(routine) as (child, env, recording):
+        child.expect("h it hurts")
+        child.expect("Hold")  # in the 20 s hold: silence, until the count at its halfway
+        child.expect(pexpect.TIMEOUT, timeout=2.0)  # then a silence of more than 1 s
+        child.send("h")
+        child.expect(pexpect.EOF)
+        child.close()
+    rate = pulse.sample_rate
+    heard = bursts(recording.samples(), round(1.0 * rate), threshold=100)
     assert child.exitstatus == 0, child.before
     assert f"Stopped for pain at Reach. To continue another time: voicecoach play {routine} --resume" \
         in child.before

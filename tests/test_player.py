@@ -1,6 +1,6 @@
 """The live player's logic with a fake clock, fake keys and a fake sound device.
 
-The fake device keeps every ``play`` call with its instant, so each test can rebuild what
+The fake device (fakes.py) keeps every ``play`` call with its instant, so each test can rebuild what
 a listener would have heard and when; the real device is tested in test_play_live.py.
 """
 
@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -27,117 +26,7 @@ from voicecoach.live.screen import LineScreen, big, countdown, frame
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.model import HOLD, SPEECH
 
-from conftest import FakeSynthesizer
-from voicecoach.plan.phrases import load_phrases
-
-COUNT_IN = load_phrases("en").say("count_in")
-
-ROUTINE = """
-title: Player test
-intro: Hello there.
-outro: All done now.
-exercises:
-  - name: Reach
-    cue: Reach up high.
-    hold: 4s
-    release: And relax.
-  - name: Bend
-    cue: Bend down slowly.
-    hold: 3s
-  - name: Twist
-    cue: Twist to the side.
-    hold: 2s
-"""
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the player waits (or a little per look)."""
-
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        self.now += 0.0002  # looking at the clock takes time: spinning always ends
-        return self.now
-
-
-class FakeKeys:
-    """Keys pressed at given instants (seconds after the clock's start)."""
-
-    interactive = True
-
-    def __init__(self, clock: FakeClock, presses=()):
-        self.clock, self.presses = clock, sorted(presses)
-        self.start = clock.now
-
-    def wait(self, timeout_s: float):
-        time.sleep(0.0002)  # a real thread (preparing the session) gets a moment too
-        if self.presses and self.start + self.presses[0][0] <= self.clock.now + timeout_s:
-            at, command = self.presses.pop(0)
-            self.clock.now = max(self.clock.now, self.start + at)
-            return command
-        self.clock.now += timeout_s
-        return None
-
-    def update(self, *args, **kwargs):
-        pass  # what plays: published only by the media buttons
-
-    def close(self):
-        pass
-
-
-class FakePlayback:
-    def __init__(self, device, samples, rate):
-        self.device, self.started = device, device.clock.now
-        self.samples, self.ends = samples.copy(), device.clock.now + len(samples) / rate
-        self.stopped_at = None
-
-    def stop(self):
-        if self.stopped_at is None:
-            self.stopped_at = self.device.clock.now
-
-    def is_playing(self):
-        if self.device.dead_at is not None and self.device.clock.now >= self.device.dead_at:
-            return False
-        return self.stopped_at is None and self.device.clock.now < self.ends
-
-
-class FakeDevice:
-    def __init__(self, clock: FakeClock, dead_at: float | None = None, missing: bool = False):
-        self.clock, self.dead_at, self.missing = clock, dead_at, missing
-        self.played: list[FakePlayback] = []
-
-    def play(self, samples, rate):
-        if self.missing or (self.dead_at is not None and self.clock.now >= self.dead_at):
-            raise AudioDeviceError("ALSA: connection refused")
-        playback = FakePlayback(self, samples, rate)
-        self.played.append(playback)
-        return playback
-
-    def heard(self, rate: int, origin: float, length: int) -> np.ndarray:
-        """Everything played (cut where stopped), mixed on one track from ``origin``."""
-        track = np.zeros(length, np.int32)
-        for p in self.played:
-            at = round((p.started - origin) * rate)
-            audio = p.samples[: None if p.stopped_at is None else round((p.stopped_at - p.started) * rate)]
-            end = min(length, at + len(audio))
-            if end > at >= 0:
-                track[at:end] += audio[: end - at]
-        return track
-
-
-class FakeScreen:
-    def __init__(self):
-        self.shown, self.notes, self.closed = [], [], False
-
-    def show(self, status, paused=False):
-        self.shown.append((status, paused))
-
-    def note(self, text):
-        self.notes.append(text)
-
-    def close(self):
-        self.closed = True
+from fakes import COUNT_IN, ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen, FakeSynthesizer
 
 
 @pytest.fixture

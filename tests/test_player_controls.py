@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import FakeSynthesizer
-from test_player import COUNT_IN, ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen
+from fakes import COUNT_IN, ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen, FakeSynthesizer
 from voicecoach.live.commands import Command
 from voicecoach.live.play import with_intro_sentences
 from voicecoach.live.player import Player

@@ -11,7 +11,7 @@ from voicecoach.routine import parse_routine
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.model import CHIME, HOLD, REST, SPEECH
 
-from conftest import FakeSynthesizer
+from fakes import FakeSynthesizer
 
 ROUTINE = """
 title: Plan test

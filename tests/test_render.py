@@ -14,7 +14,7 @@ from voicecoach.session.render import CHUNK_SAMPLES, render_chunks
 from voicecoach.session.prepare import prepare
 from voicecoach.plan.model import CHIME, HOLD, SPEECH, Chapter, Event, Timeline
 
-from conftest import FakeSynthesizer
+from fakes import FakeSynthesizer
 
 
 def _marked(length: int, value: int) -> Audio:

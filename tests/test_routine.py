@@ -29,7 +29,8 @@ from voicecoach.routine.yamlsafe import compose
 from voicecoach.plan.model import HOLD, SPEECH
 from voicecoach.plan.timeline import build_timeline
 
-from conftest import EXERCISE_TEXTS, TEST_DATA, FakeSynthesizer
+from fakes import FakeSynthesizer
+from support import EXERCISE_TEXTS, TEST_DATA
 
 DATA = Path(__file__).parent / "data"
 # The exercises the built-in routine's source text describes (the text itself is not shipped).

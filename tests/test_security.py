@@ -11,7 +11,7 @@ import pytest
 from voicecoach import paths
 from voicecoach.speech.cache import SpeechCache
 
-from conftest import FakeSynthesizer
+from fakes import FakeSynthesizer
 
 SOURCE = Path(__file__).resolve().parent.parent / "voicecoach"
 

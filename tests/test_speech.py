@@ -18,7 +18,7 @@ from voicecoach.speech import pyttsx3_engine
 from voicecoach.speech.engines import DEFAULT_RATE, check_rate, list_voices, make_synthesizer
 from voicecoach.plan.model import HOLD, REST, SPEECH
 
-from conftest import requires_espeak
+from support import requires_espeak
 
 SENTENCE = "Slowly tilt your hips so that the small of your back presses into the floor."
 

@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench_spoken as bench  # noqa: E402
-from pulse_server import MICROPHONE, SINK, PulseServer  # noqa: E402
+from pulse_server import MICROPHONE, SINK  # noqa: E402
 
 from voicecoach.errors import AudioDeviceError
 from voicecoach.live.controls import spoken as sp
@@ -54,9 +54,9 @@ def test_no_server_names_each_recorder_tried(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def server():
-    with PulseServer(microphone=True) as server:
-        yield server
+def server(microphone_pulse):
+    """The server with a microphone (conftest)."""
+    return microphone_pulse
 
 
 @pytest.fixture(scope="module")

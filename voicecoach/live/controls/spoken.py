@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ...errors import AudioDeviceError, RuntimeFailure
+from ...processes import stop_process
 from ..commands import Command, PlayState
 
 RATE = 16_000
@@ -201,13 +202,7 @@ class Spoken:
 
     def close(self) -> None:
         self._closed = True
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process, grace_s=2)
         if self._thread:
             self._thread.join(timeout=2)
 
