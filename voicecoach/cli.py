@@ -394,6 +394,47 @@ def play(routine, engine, voice, rate, language, lead_in, resume, listen, level)
 
 
 @cli.command()
+@click.argument("routines", metavar="ROUTINE...", nargs=-1, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder of the feed: feed.xml and each episode's files (it must exist).")
+@click.option("--base-url", metavar="URL", help="Address the folder is served at, for absolute "
+              "links (default: links relative to feed.xml).")
+@click.option("--keep", type=click.IntRange(1), default=7, show_default=True, metavar="N",
+              help="Episodes kept in the feed; older ones and their files are removed.")
+@_voice_options
+@_errors_as_lines
+def feed(routines, out, base_url, engine, voice, rate, language, keep):
+    """Publish today's session of each routine as a podcast episode in a static feed:
+    feed.xml, an MP3 with chapters, podcast chapters (JSON) and a transcript (SRT).
+    Run again with nothing changed, it rewrites nothing. To serve it with a check-in
+    page, use 'voicecoach serve'; docs/feed.md says how to subscribe on a phone.
+
+    \b
+    Examples:
+        voicecoach feed back-pain --out ~/podcast
+        voicecoach feed back-pain my-routine.yaml --out /srv/www/anna --base-url https://clinic.example/anna/
+    """
+    from .feed.publish import publish, static_links
+    from .feed.today import resolvers
+    links = static_links(base_url)
+    todays = resolvers(routines, engine=engine, voice=voice, rate=rate, language=language,
+                       warn=lambda line: click.echo(line, err=True))
+    with stop_signals():
+        done = publish(out, todays, links=links, keep=keep)
+    for episode in done.made + done.linked:
+        click.echo(f"Made {episode.file('audio')} ({_clock(episode.duration_s)})")
+    for episode in done.removed:
+        click.echo(f"Removed {episode.id} (beyond --keep {keep})")
+    click.echo(f"{'Wrote' if done.written else 'Unchanged:'} {out / 'feed.xml'} "
+               f"({len(done.episodes)} episode{'s' if len(done.episodes) != 1 else ''})")
+
+
+def _clock(seconds: float) -> str:
+    from .text import clock
+    return clock(seconds, millis=False)
+
+
+@cli.command()
 @click.argument("routine")
 @click.option("--felt", metavar="better|same|worse", help="How your back felt afterwards, "
               "compared with before.")
