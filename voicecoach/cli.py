@@ -429,6 +429,37 @@ def feed(routines, out, base_url, engine, voice, rate, language, keep):
                f"({len(done.episodes)} episode{'s' if len(done.episodes) != 1 else ''})")
 
 
+@cli.command()
+@click.argument("routines", metavar="[ROUTINE...]", nargs=-1)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="TCP port to listen on (0: any free one).")
+@click.option("--lan", is_flag=True, help="Listen on the home network, so a phone can reach it "
+              "(default: this computer only, 127.0.0.1).")
+@click.option("--new-token", is_flag=True, help="Replace the secret in the URLs: every phone "
+              "subscribed must subscribe again.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the feed (default: feed/ in the data folder).")
+@click.option("--keep", type=click.IntRange(1), default=7, show_default=True, metavar="N",
+              help="Episodes kept in the feed; older ones and their files are removed.")
+@_voice_options
+@_errors_as_lines
+def serve(routines, port, lan, new_token, out, keep, engine, voice, rate, language):
+    """Serve today's session as a private podcast feed, with a check-in page for the
+    phone, until Ctrl-C. Prints the address to subscribe to, and its QR code. Without
+    ROUTINE: those already in the feed, else back-pain. docs/feed.md says what --lan
+    exposes and how to subscribe.
+
+    \b
+    Examples:
+        voicecoach serve back-pain --lan
+        voicecoach serve back-pain --lan --new-token
+    """
+    from .paths import data_dir
+    from .serve.server import Options, serve as run
+    run(Options(out or data_dir() / "feed", tuple(routines), port, lan, new_token, keep, engine,
+                voice, rate, language))
+
+
 def _clock(seconds: float) -> str:
     from .text import clock
     return clock(seconds, millis=False)
