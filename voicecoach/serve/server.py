@@ -4,8 +4,9 @@ The server library is waitress (the Pylons project's production WSGI server): pu
 Python, so nothing to compile; threaded, so a slow phone download never holds up a
 check-in; and it enforces the limits a home-network server needs before our code runs
 (request bodies over 16 KiB answered 413, a bounded number of connections). Stopping:
-a stop signal ends the accept loop, and waitress lets every request already being
-handled finish (a check-in is committed before its answer is sent) before it exits.
+a stop signal closes the listening socket, and every request already received is
+finished and answered before the process exits (``run_until_stopped``); a check-in is
+committed before its answer is sent.
 
 Today's episode is made in a background thread when the feed is fetched on a new day or
 after a check-in; the fetch waits for it briefly (``FEED_WAIT_S``: a warm publish is
@@ -15,6 +16,7 @@ quicker than that) and otherwise gets the feed as it is, which names complete fi
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import socket
 import sys
 import threading
@@ -26,6 +28,7 @@ from typing import Callable
 from ..errors import InputError, VoicecoachError
 from ..feed.publish import DEFAULT_KEEP, Links, publish, read_state, write_feed
 from ..feed.rss import FEED_NAME
+from ..signals import STOPPING
 from .app import MAX_BODY_BYTES, FeedApp, Hooks
 
 DEFAULT_PORT = 8765
@@ -33,6 +36,8 @@ FEED_WAIT_S = 3.0     # a fetch waits this long for today's episode before getti
 RETRY_S = 60.0        # after a failed publish, the next fetch tries again no sooner than this
 THREADS = 8           # waitress's workers: a phone or two, a few downloads at once
 CONNECTION_LIMIT = 100
+POLL_S = 0.2         # how soon the server sees a stop signal
+DRAIN_S = 10.0       # after one, how long requests under way may take to finish
 LOCAL, ANY = "127.0.0.1", "0.0.0.0"
 DEFAULT_ROUTINE = "back-pain"
 
@@ -92,7 +97,6 @@ class Options:
 def serve(options: Options, out=None, ready: Callable[[str], None] | None = None) -> None:
     """Serve until Ctrl-C or SIGTERM. Prints the subscribe URL and its QR code on ``out``."""
     from ..feed.today import resolvers
-    from ..signals import stop_signals
     from .secret import feed_token
     out = out or sys.stdout
     say = lambda line: print(line, file=out, flush=True)  # noqa: E731
@@ -114,12 +118,36 @@ def serve(options: Options, out=None, ready: Callable[[str], None] | None = None
     refresher.fetching(wait_s=0)
     if ready is not None:
         ready(base + FEED_NAME)
-    with stop_signals():
-        try:
-            server.run()  # returns after a stop signal, once the requests under way are done
-        finally:
-            server.close()
+    run_until_stopped(server)
     say("Stopped.")
+
+
+def run_until_stopped(server) -> None:
+    """Serve until Ctrl-C, SIGTERM or SIGHUP; then accept no new connection, let every
+    request already received finish and its answer go out (for at most ``DRAIN_S``; a
+    second signal cuts it short), and stop. Waitress's own ``run`` would cancel requests
+    still queued for a worker: a check-in among them would be lost."""
+    from waitress import wasyncore
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in STOPPING}
+    try:
+        while not arrived:
+            wasyncore.loop(timeout=POLL_S, map=server._map, count=1)  # waitress's own loop, one turn
+        wasyncore.dispatcher.close(server)  # the listening socket only
+        deadline = time.monotonic() + DRAIN_S
+        while _busy(server) and len(arrived) < 2 and time.monotonic() < deadline:
+            wasyncore.loop(timeout=POLL_S / 4, map=server._map, count=1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.task_dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(server._map)
+
+
+def _busy(server) -> bool:
+    """Whether a connection has a request being handled or an answer not yet sent."""
+    return any(getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)
+               for channel in list(server._map.values()) if channel is not server)
 
 
 def _server(app, options: Options):
