@@ -91,10 +91,11 @@ def check_in(episode: Episode, answers: Answers) -> CheckIn:
             started_at = utc_now()
             ledger.execute("INSERT INTO checkins (episode, started_at, answers, recorded) VALUES (?,?,?,0)",
                            (episode.id, started_at.isoformat(), json.dumps(answers.__dict__)))
-        else:
-            started_at, answers = _time(row[0]), Answers(**json.loads(row[1]))
-        if not _in_history(episode, started_at):
             _record(episode, answers, started_at)
+        else:  # a crash came between the two writes: finish it
+            started_at, answers = _time(row[0]), Answers(**json.loads(row[1]))
+            if not _in_history(episode, answers, started_at):
+                _record(episode, answers, started_at)
         ledger.execute("UPDATE checkins SET recorded = 1 WHERE episode = ?", (episode.id,))
     return CheckIn(episode, answers, started_at, first=True)
 
@@ -127,10 +128,14 @@ def _record(episode: Episode, answers: Answers, started_at: dt.datetime) -> None
                stopped_at=answers.stopped_at, stop_reason=answers.stop_reason)
 
 
-def _in_history(episode: Episode, started_at: dt.datetime) -> bool:
+def _in_history(episode: Episode, answers: Answers, started_at: dt.datetime) -> bool:
+    """Whether the history has this very check-in: logged at its second, with its answers
+    and the episode's levels."""
     from ..history.store import History
     with History.open(write=False) as history:
-        return any(s.source == "log" and s.started_at == started_at
+        return any((s.source, s.started_at, s.levels, s.felt, s.pain, s.stopped_at, s.stop_reason)
+                   == ("log", started_at, episode.levels, answers.felt, answers.pain,
+                       answers.stopped_at, answers.stop_reason)
                    for s in history.sessions(_history_name(episode)))
 
 

@@ -145,8 +145,10 @@ def run_until_stopped(server) -> None:
 
 
 def _busy(server) -> bool:
-    """Whether a connection has a request being handled or an answer not yet sent."""
-    return any(getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)
+    """Whether a connection has a request coming in or being handled, or an answer not yet
+    sent (waitress's channel attributes: ``request`` is one still being read)."""
+    return any(getattr(channel, "request", None) or getattr(channel, "requests", None)
+               or getattr(channel, "total_outbufs_len", 0)
                for channel in list(server._map.values()) if channel is not server)
 
 
