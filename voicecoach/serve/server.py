@@ -9,8 +9,9 @@ finished and answered before the process exits (``run_until_stopped``); a check-
 committed before its answer is sent.
 
 Today's episode is made in a background thread when the feed is fetched on a new day or
-after a check-in; the fetch waits for it briefly (``FEED_WAIT_S``: a warm publish is
-quicker than that) and otherwise gets the feed as it is, which names complete files only.
+after a check-in; the fetch that starts it waits for it briefly (``FEED_WAIT_S``: a warm
+publish is quicker than that), and any other gets the feed as it is, which names complete
+files only.
 """
 
 from __future__ import annotations
@@ -57,16 +58,17 @@ class Refresher:
         self._dirty = True
 
     def fetching(self, wait_s: float = FEED_WAIT_S) -> None:
-        """Start a publish if one is due and none runs; wait up to ``wait_s`` for it."""
+        """Start a publish if one is due and none runs, and wait up to ``wait_s`` for the
+        one started; a fetch while one runs gets the feed as it is, at once."""
         with self._lock:
             due = (self._dirty or self._built != self.today()) and time.monotonic() - self._failed_at >= RETRY_S
-            if due and (self._thread is None or not self._thread.is_alive()):
-                self._dirty = False  # a check-in from now on asks for one more
-                self._thread = threading.Thread(target=self._run, name="publish", daemon=True)
-                self._thread.start()
-            running = self._thread
-        if running is not None and wait_s > 0:
-            running.join(wait_s)
+            if not due or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._dirty = False  # a check-in from now on asks for one more
+            self._thread = started = threading.Thread(target=self._run, name="publish", daemon=True)
+            started.start()
+        if wait_s > 0:
+            started.join(wait_s)
 
     def _run(self) -> None:
         day = self.today()
