@@ -155,13 +155,17 @@ def _level_option(command):
 
 def _session_request(command):
     """The command is given ``request``, the ``SessionRequest`` made of ROUTINE and the
-    options of the same names (``_session_options``, ``_level_option``), instead of them."""
+    options of the same names (``_session_options``, ``_level_option``), instead of them; a
+    command of several ROUTINES (feed, serve) is given ``request_of``, which makes the request
+    of one routine with those options."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from .session.request import SessionRequest  # (loads numpy: only for a session's commands)
-        names = [field.name for field in dataclasses.fields(SessionRequest)]
-        request = SessionRequest(**{name: kwargs.pop(name) for name in names})
-        return command(*args, request=request, **kwargs)
+        names = [field.name for field in dataclasses.fields(SessionRequest) if field.name in kwargs]
+        options = {name: kwargs.pop(name) for name in names}
+        if "routine" in options:
+            return command(*args, request=SessionRequest(**options), **kwargs)
+        return command(*args, request_of=functools.partial(SessionRequest, **options), **kwargs)
     return wrapper
 
 
@@ -390,6 +394,78 @@ def play(request, lead_in, resume, listen):
     status = play_routine(request, lead_in_s=lead_in, resume=resume, listen=listen)
     if status:
         sys.exit(status)
+
+
+@cli.command()
+@click.argument("routines", metavar="ROUTINE...", nargs=-1, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder of the feed: feed.xml and each episode's files (it must exist).")
+@click.option("--base-url", metavar="URL", help="Address the folder is served at, for absolute "
+              "links (default: links relative to feed.xml).")
+@click.option("--keep", type=click.IntRange(1), default=7, show_default=True, metavar="N",
+              help="Episodes kept in the feed; older ones and their files are removed.")
+@_session_options
+@_errors_as_lines
+@_session_request
+def feed(routines, out, base_url, keep, request_of):
+    """Publish today's session of each routine as a podcast episode in a static feed:
+    feed.xml, an MP3 with chapters, podcast chapters (JSON) and a transcript (SRT).
+    Run again with nothing changed, it rewrites nothing. To serve it with a check-in
+    page, use 'voicecoach serve'; docs/feed.md says how to subscribe on a phone.
+
+    \b
+    Examples:
+        voicecoach feed back-pain --out ~/podcast
+        voicecoach feed back-pain my-routine.yaml --out /srv/www/anna --base-url https://clinic.example/anna/
+    """
+    from .feed.publish import publish, static_links
+    from .feed.today import resolvers
+    links = static_links(base_url)
+    todays = resolvers(map(request_of, routines), warn=lambda line: click.echo(line, err=True))
+    with stop_signals():
+        done = publish(out, todays, links=links, keep=keep)
+    for episode in done.made + done.linked:
+        click.echo(f"Made {episode.file('audio')} ({_clock(episode.duration_s)})")
+    for episode in done.removed:
+        click.echo(f"Removed {episode.id} (beyond --keep {keep})")
+    click.echo(f"{'Wrote' if done.written else 'Unchanged:'} {out / 'feed.xml'} "
+               f"({len(done.episodes)} episode{'s' if len(done.episodes) != 1 else ''})")
+
+
+@cli.command()
+@click.argument("routines", metavar="[ROUTINE...]", nargs=-1)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="TCP port to listen on (0: any free one).")
+@click.option("--lan", is_flag=True, help="Listen on the home network, so a phone can reach it "
+              "(default: this computer only, 127.0.0.1).")
+@click.option("--new-token", is_flag=True, help="Replace the secret in the URLs: every phone "
+              "subscribed must subscribe again.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the feed (default: feed/ in the data folder).")
+@click.option("--keep", type=click.IntRange(1), default=7, show_default=True, metavar="N",
+              help="Episodes kept in the feed; older ones and their files are removed.")
+@_session_options
+@_errors_as_lines
+@_session_request
+def serve(routines, port, lan, new_token, out, keep, request_of):
+    """Serve today's session as a private podcast feed, with a check-in page for the
+    phone, until Ctrl-C. Prints the address to subscribe to, and its QR code. Without
+    ROUTINE: those already in the feed, else back-pain. docs/feed.md says what --lan
+    exposes and how to subscribe.
+
+    \b
+    Examples:
+        voicecoach serve back-pain --lan
+        voicecoach serve back-pain --lan --new-token
+    """
+    from .paths import data_dir
+    from .serve.server import Options, serve as run
+    run(Options(out or data_dir() / "feed", tuple(routines), port, lan, new_token, keep, request_of))
+
+
+def _clock(seconds: float) -> str:
+    from .text import clock
+    return clock(seconds, millis=False)
 
 
 @cli.command()

@@ -23,8 +23,10 @@ from .text import clip
 MAX_CONFIG_BYTES = 100_000
 FORMATS = ("wav", "mp3", "ogg", "opus", "m4a")
 # the command options each setting is the default of
-OPTIONS = {"engine": ("plan", "export", "play", "voices"), "voice": ("plan", "export", "play"),
-           "rate": ("plan", "export", "play"), "language": ("plan", "export", "play"),
+OPTIONS = {"engine": ("plan", "export", "play", "voices", "feed", "serve"),
+           "voice": ("plan", "export", "play", "feed", "serve"),
+           "rate": ("plan", "export", "play", "feed", "serve"),
+           "language": ("plan", "export", "play", "feed", "serve"),
            "lead_in": ("play",), "format": ("export",), "listen": ("play",)}
 PARAMETERS = {"format": "output_format"}  # a setting whose option's parameter has another name
 

@@ -134,3 +134,17 @@ def _parse_pain(text: str | None) -> int | None:
         raise InputError(f"--pain: must be a whole number from 0 to 10, got {text}") from None
     return value
 
+
+
+def log_played(name: str, digest: str, levels, *, felt: str, pain: int | None = None,
+               started_at: dt.datetime | None = None, stopped_at: str | None = None,
+               stop_reason: str | None = None) -> SessionRecord:
+    """A session done from a published episode (the phone's check-in), recorded as ``log``
+    records one but at the levels the episode was made at (``levels``: name -> reps), which
+    today's may have moved from. ``name`` and ``digest`` are the routine's as the episode
+    knew them; with ``stop_reason`` the session stopped (in ``stopped_at``)."""
+    outcome = "completed" if stop_reason is None else "stopped"
+    record = SessionRecord(name, digest, started_at or utc_now(), None, levels, outcome,
+                           stopped_at, stop_reason, felt=felt, pain=pain, source="log")
+    with History.open() as history:
+        return history.record(record)
