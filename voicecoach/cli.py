@@ -203,13 +203,12 @@ def config():
     Example:
         voicecoach config
     """
-    from .config import load_settings
+    from .config import load_settings, shown
     from .paths import config_file
     path = config_file()
     click.echo(f"Settings file: {path}" + ("" if path.is_file() else " (not there: all defaults)"))
     for setting in load_settings().values():
-        value = "null" if setting.value is None else str(setting.value).lower() \
-            if isinstance(setting.value, bool) else str(setting.value)
+        value = shown(setting.value)
         click.echo(f"  {setting.key:<9} {value:<12} {setting.source}")
 
 
