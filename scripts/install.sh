@@ -7,7 +7,9 @@
 # simpleaudio is compiled against Python's and ALSA's headers), espeak-ng (the default voice),
 # libasound2-dev, PulseAudio + the ALSA pulse plugin (live playback and the tests' null-sink
 # recordings), ffmpeg (OGG/Opus and M4A export), tmux (the keyboard tests drive a real
-# terminal), dbus and playerctl (media keys over MPRIS, tested on a private session bus).
+# terminal), dbus and playerctl (media keys over MPRIS, tested on a private session bus),
+# libnotify-bin (notify-send: the reminders' notification), chromium and poppler-utils (the
+# report's HTML is printed to PDF by a real browser in the tests, and its text read back).
 #
 # Python: a virtual environment in the clone, .venv, with voicecoach installed in editable mode
 # with its extras test, neural, listen and plot and a Piper voice. Nothing goes into the system's Python.
@@ -19,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages="python3 python3-venv python3-dev gcc libc6-dev ca-certificates
   espeak-ng libespeak-ng1 libasound2-dev alsa-utils pulseaudio pulseaudio-utils libasound2-plugins
-  ffmpeg tmux dbus playerctl"
+  ffmpeg tmux dbus playerctl libnotify-bin chromium poppler-utils"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

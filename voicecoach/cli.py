@@ -436,5 +436,26 @@ def history(routine, as_json, plot):
                             width=shutil.get_terminal_size((80, 24)).columns))
 
 
+@cli.command()
+@click.argument("routine")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The report to write: .html (one printable file, charts inside) or .csv.")
+@click.option("--from", "start", metavar="DAY", help="First day, e.g. 2026-11-01 (default: the first session's).")
+@click.option("--to", "end", metavar="DAY", help="Last day, e.g. 2026-11-30 (default: the last session's).")
+@_errors_as_lines
+def report(routine, output, start, end):
+    """Write a report of a routine's sessions for your physiotherapist: the weeks against
+    the schedule, the levels of each exercise, felt and pain per session with the trend,
+    and the sessions stopped for pain.
+
+    \b
+    Examples:
+        voicecoach report back-pain -o back-pain.html
+        voicecoach report back-pain -o november.csv --from 2026-11-01 --to 2026-11-30
+    """
+    from .programme.handout import write_report
+    click.echo(f"Wrote {write_report(routine, output, start, end)}")
+
+
 def main() -> None:
     cli(prog_name="voicecoach")
