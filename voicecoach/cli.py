@@ -457,5 +457,31 @@ def report(routine, output, start, end):
     click.echo(f"Wrote {write_report(routine, output, start, end)}")
 
 
+@cli.command()
+@click.argument("routine", required=False)
+@click.option("--at", metavar="HH:MM", help="The time of day, 24-hour, e.g. 08:00.")
+@click.option("--days", metavar="mon,wed,fri", help="Days of the week (default: every day).")
+@click.option("--ics", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.ics",
+              help="Write the reminder as a calendar file for a phone instead.")
+@click.option("--list", "listing", is_flag=True, help="List the reminders.")
+@click.option("--off", is_flag=True, help="Remove the reminder of ROUTINE.")
+@_errors_as_lines
+def remind(routine, at, days, ics, listing, off):
+    """Be reminded to exercise: a desktop notification at a time of day (a systemd user
+    timer; one missed while the computer was off comes when it wakes), with a button that
+    starts the session where the desktop has one; or a calendar file for a phone.
+
+    \b
+    Examples:
+        voicecoach remind back-pain --at 08:00 --days mon,wed,fri
+        voicecoach remind --list
+        voicecoach remind --off back-pain
+        voicecoach remind back-pain --at 08:00 --ics back-pain.ics
+    """
+    from .programme.remind import remind as set_up
+    for line in set_up(routine, at, days, ics, listing, off):
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="voicecoach")
