@@ -8,7 +8,10 @@
 # libasound2-dev, PulseAudio + the ALSA pulse plugin (live playback and the tests' null-sink
 # recordings), ffmpeg (OGG/Opus and M4A export), tmux (the keyboard tests drive a real
 # terminal), dbus and playerctl (media keys over MPRIS, tested on a private session bus),
-# chromium and chromium-driver (a real browser submits the check-in page of `serve`).
+# chromium and chromium-driver (a real browser submits the check-in page of `serve`),
+# libnotify-bin (notify-send: the reminders' notification), poppler-utils (the report's HTML
+# is printed to PDF by the browser in the tests, and its text read back), systemd
+# (systemd-analyze verifies the reminders' units in the tests; nothing is started).
 #
 # Python: a virtual environment in the clone, .venv, with voicecoach installed in editable mode
 # with its extras test, neural, listen and plot and a Piper voice. Nothing goes into the system's Python.
@@ -20,7 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages="python3 python3-venv python3-dev gcc libc6-dev ca-certificates
   espeak-ng libespeak-ng1 libasound2-dev alsa-utils pulseaudio pulseaudio-utils libasound2-plugins
-  ffmpeg tmux dbus playerctl chromium chromium-driver"
+  ffmpeg tmux dbus playerctl chromium chromium-driver libnotify-bin poppler-utils systemd"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

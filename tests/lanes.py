@@ -28,6 +28,7 @@ SLOW_FIXTURES = (
     "pulse", "microphone_pulse", "bus",  # conftest's private servers
     "joe",                                # test_piper: the Piper voice
     "clips",                              # test_spoken: command words said by espeak-ng
+    "fake_systemctl",                     # test_remind: a stand-in systemctl (a shell script)
 )
 # module -> its slow tests that show none of the above; True: the whole module
 SLOW_TESTS: dict[str, bool | frozenset[str]] = {

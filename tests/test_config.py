@@ -53,7 +53,7 @@ def test_no_file_means_the_defaults(spy):
     assert lines[1:] == ["  engine    auto         default", "  voice     null         default",
                          "  rate      140          default", "  lead_in   1.0          default",
                          "  language  null         default", "  format    mp3          default",
-                         "  listen    false        default"]
+                         "  listen    false        default", "  schedule  null         default"]
 
 
 def test_the_file_sets_the_options_defaults_and_an_option_wins(config_file, spy):
@@ -83,11 +83,15 @@ def test_the_format_setting_names_exports_without_o(config_file, spy, tmp_path, 
     ("engine: festival\n", "engine: must be one of auto, espeak, piper, got 'festival' (FILE line 1)"),
     ("\nlanguage: fr\n", "language: must be one of de, en, or null, got 'fr' (FILE line 2)"),
     ("lead_in: [1]\n", "lead_in: must be a number of seconds from 0 to 10, got a list or mapping (FILE line 1)"),
-    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format, listen "
-                      "(FILE line 1)"),
+    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format, listen, "
+                      "schedule (FILE line 1)"),
     ("- rate\n", "must be a mapping of settings such as rate: 130; keys: engine, voice, rate, lead_in, "
-                 "language, format, listen (FILE line 1)"),
+                 "language, format, listen, schedule (FILE line 1)"),
     ("listen: yes please\n", "listen: must be true or false, got 'yes please' (FILE line 1)"),
+    ("schedule: {per_week: 0}\n", "schedule.per_week: must be a whole number from 1 to 14, got 0 (FILE line 1)"),
+    ("schedule: {per_week: 15}\n", "schedule.per_week: must be a whole number from 1 to 14, got 15 (FILE line 1)"),
+    ("schedule: {per_week: 3, days: 2}\n", "schedule.days: unknown key; allowed keys: per_week (FILE line 1)"),
+    ("schedule: 3\n", "schedule: must be a mapping such as {per_week: 3}, got the number 3 (FILE line 1)"),
     ("rate: &r 130\nlead_in: *r\n", "YAML aliases (*name) are not supported; write the value out in full (FILE line 2)"),
 ])
 def test_a_bad_setting_is_one_line_for_every_command(config_file, text, message):

@@ -257,13 +257,14 @@ SESSIONS = [session(0, felt="same", pain=3), session(1, felt="better"),
                     stop_reason="pain", felt="worse", pain=6, length_s=200)]
 
 
-def test_the_table_shows_date_routine_length_felt_ending_and_levels():
+def test_the_table_shows_date_length_felt_pain_ending_and_levels():
     assert report.table(SESSIONS, 100, UTC).splitlines() == [
-        "Date              Routine    Length  Felt           Ended               Levels",
-        "2026-11-01 18:00  back-pain  10:12   same, pain 3   done                knee rolls 3, bridge 2",
-        "2026-11-02 18:00  back-pain  10:12   better         done                knee rolls 3, bridge 2",
-        "2026-11-03 18:00  back-pain  10:12   -              done                knee rolls 4, bridge 2",
-        "2026-11-04 18:00  back-pain  3:20    worse, pain 6  pain in knee rolls  knee rolls 4",
+        "Date              Length  Felt    Pain  Ended               Levels",
+        "2026-11-01 18:00  10:12   same    3     done                3/2",
+        "2026-11-02 18:00  10:12   better  -     done                3/2",
+        "2026-11-03 18:00  10:12   -       -     done                4/2",
+        "2026-11-04 18:00  3:20    worse   6     pain in knee rolls  4/-",
+        "Levels: knee rolls, bridge",
     ]
 
 

@@ -148,7 +148,8 @@ def test_log_then_history_on_the_command_line(routine):
     assert logged.stdout.endswith("(felt worse): Reach 2, Knee rolls 7, Still 2\n")
     shown = runner.invoke(cli, ["history", routine])
     assert shown.exit_code == 0
-    assert "worse, pain 4" in shown.stdout and "  build  " in shown.stdout  # the file's name
+    assert "  worse  4  " in shown.stdout  # felt, then the pain score
+    assert "\nbuild: level and feeling" in shown.stdout  # the file's name, without its folder
     assert json.loads(runner.invoke(cli, ["history", "--json"]).stdout)[0]["pain"] == 4
 
 

@@ -125,10 +125,10 @@ def test_an_error_carries_file_line_and_field():
      "instructions, reps, sets, rest_between_sets, sides, alternate, steps, cue, hold, release, count "
      "(r.yaml line 5)"),
     ('title: x\n"odd key\\n": 1\n' + ONE,
-     "'odd key\\n': unknown key; allowed keys: title, language, intro, outro, rest, exercises, sounds (r.yaml line 2)"),
+     "'odd key\\n': unknown key; allowed keys: title, language, intro, outro, rest, exercises, sounds, schedule (r.yaml line 2)"),
     ("title: x\n" + "k" * 300 + ": 1\n" + ONE,
      "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...': unknown key; allowed keys: title, language, intro, outro, "
-     "rest, exercises, sounds (r.yaml line 2)"),
+     "rest, exercises, sounds, schedule (r.yaml line 2)"),
     ("title: x\n[a, b]: 1\n" + ONE, "has a key that is not a name: a list (r.yaml line 2)"),
     # wrong types
     ("title: x\nintro: [a]\n" + ONE, "intro: must be text, got a list (r.yaml line 2)"),
@@ -237,6 +237,7 @@ def test_every_key_is_read_as_written():
     assert loaded.intro == "Lie on your back. If anything hurts, stop."
     assert loaded.outro == "That is all. Well done."
     assert loaded.rest_s == 90.0
+    assert loaded.per_week == 3
     tilt, rolls, still = loaded.exercises
     assert tilt == Exercise(
         name="Pelvic tilt", instructions="Knees bent, feet flat on the floor.", reps=3, sets=2,

@@ -207,13 +207,12 @@ def config():
     Example:
         voicecoach config
     """
-    from .config import load_settings
+    from .config import load_settings, shown
     from .paths import config_file
     path = config_file()
     click.echo(f"Settings file: {path}" + ("" if path.is_file() else " (not there: all defaults)"))
     for setting in load_settings().values():
-        value = "null" if setting.value is None else str(setting.value).lower() \
-            if isinstance(setting.value, bool) else str(setting.value)
+        value = shown(setting.value)
         click.echo(f"  {setting.key:<9} {value:<12} {setting.source}")
 
 
@@ -511,6 +510,53 @@ def history(routine, as_json, plot):
     from .history.journal import show_history
     click.echo(show_history(routine, as_json=as_json, plot=plot,
                             width=shutil.get_terminal_size((80, 24)).columns))
+
+
+@cli.command()
+@click.argument("routine")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The report to write: .html (one printable file, charts inside) or .csv.")
+@click.option("--from", "start", metavar="DAY", help="First day, e.g. 2026-11-01 (default: the first session's).")
+@click.option("--to", "end", metavar="DAY", help="Last day, e.g. 2026-11-30 (default: the last session's).")
+@_errors_as_lines
+def report(routine, output, start, end):
+    """Write a report of a routine's sessions for your physiotherapist: the weeks against
+    the schedule, the levels of each exercise, felt and pain per session with the trend,
+    and the sessions stopped for pain.
+
+    \b
+    Examples:
+        voicecoach report back-pain -o back-pain.html
+        voicecoach report back-pain -o november.csv --from 2026-11-01 --to 2026-11-30
+    """
+    from .programme.handout import write_report
+    click.echo(f"Wrote {write_report(routine, output, start, end)}")
+
+
+@cli.command()
+@click.argument("routine", required=False)
+@click.option("--at", metavar="HH:MM", help="The time of day, 24-hour, e.g. 08:00.")
+@click.option("--days", metavar="mon,wed,fri", help="Days of the week (default: every day).")
+@click.option("--ics", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.ics",
+              help="Write the reminder as a calendar file for a phone instead.")
+@click.option("--list", "listing", is_flag=True, help="List the reminders.")
+@click.option("--off", is_flag=True, help="Remove the reminder of ROUTINE.")
+@_errors_as_lines
+def remind(routine, at, days, ics, listing, off):
+    """Be reminded to exercise: a desktop notification at a time of day (a systemd user
+    timer; one missed while the computer was off comes when it wakes), with a button that
+    starts the session where the desktop has one; or a calendar file for a phone.
+
+    \b
+    Examples:
+        voicecoach remind back-pain --at 08:00 --days mon,wed,fri
+        voicecoach remind --list
+        voicecoach remind --off back-pain
+        voicecoach remind back-pain --at 08:00 --ics back-pain.ics
+    """
+    from .programme.remind import remind as set_up
+    for line in set_up(routine, at, days, ics, listing, off):
+        click.echo(line)
 
 
 def main() -> None:

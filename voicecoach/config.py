@@ -17,6 +17,7 @@ from .defaults import DEFAULTS, ENGINE_CHOICES, MAX_RATE, MIN_RATE
 from .errors import RoutineError, SettingsError
 from .paths import config_file
 from .plan.phrases import languages
+from .routine.nodes import Noted
 from .routine.yamlsafe import compose
 from .text import clip
 
@@ -27,7 +28,8 @@ OPTIONS = {"engine": ("plan", "export", "play", "voices", "feed", "serve"),
            "voice": ("plan", "export", "play", "feed", "serve"),
            "rate": ("plan", "export", "play", "feed", "serve"),
            "language": ("plan", "export", "play", "feed", "serve"),
-           "lead_in": ("play",), "format": ("export",), "listen": ("play",)}
+           "lead_in": ("play",), "format": ("export",), "listen": ("play",),
+           "schedule": ()}  # no option: the programme's (history, the intro, the report)
 PARAMETERS = {"format": "output_format"}  # a setting whose option's parameter has another name
 
 
@@ -85,6 +87,8 @@ def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
 def _check(path: Path, key: str, node) -> object:
     """The value of ``key`` from its node, or a one-line error saying what would be right."""
     line = node.start_mark.line + 1
+    if key == "schedule" and not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        return _schedule(path, node)
     value = yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and \
             not re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", node.value):  # YAML 1.1 reads 010 as 8
@@ -99,6 +103,7 @@ def _check(path: Path, key: str, node) -> object:
         "language": (lambda v: v is None or v in languages(), f"one of {', '.join(languages())}, or null"),
         "format": (lambda v: v in FORMATS, f"one of {', '.join(FORMATS)}"),
         "listen": (lambda v: isinstance(v, bool), "true or false"),
+        "schedule": (lambda v: v is None, "a mapping such as {per_week: 3}, or null"),
     }
     valid, expected = rules[key]
     if not valid(value):
@@ -106,6 +111,43 @@ def _check(path: Path, key: str, node) -> object:
         raise _error(path, line, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
                      else f"must be {expected}, got {shown}")
     return float(value) if key == "lead_in" else value
+
+
+def _schedule(path: Path, node) -> dict:
+    """``schedule: {per_week: N}``, read as a routine's is (``routine.schedule``)."""
+    from .routine.nodes import NodeReader
+    from .routine.schedule import read_schedule
+
+    class Reader(NodeReader):
+        error_type = SettingsError
+        document = "the settings"
+        missing = {"per_week": "add per_week: with the sessions a week, e.g. {per_week: 3}"}
+
+    reader = Reader(str(path))
+    try:
+        per_week = read_schedule(reader, node, "schedule")
+    except Noted:
+        per_week = None
+    if reader.errors:  # an unknown key is noted, not raised: the first error is the line
+        raise reader.errors[0]
+    return {"per_week": per_week}
+
+
+def shown(value) -> str:
+    """A setting's value as ``config`` shows it: null, true, 130, {per_week: 3}."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def per_week_setting(settings: dict[str, Setting] | None = None) -> int | None:
+    """The settings' sessions a week (``schedule: {per_week: N}``), or None."""
+    schedule = (load_settings() if settings is None else settings)["schedule"].value
+    return schedule["per_week"] if schedule else None
 
 
 def _error(path: Path, line: int, key: str, message: str) -> SettingsError:

@@ -49,14 +49,14 @@ def parse_level(text: str | None) -> str | int | None:
 def todays_routine(source: str, routine, choice: str | int | None = None,
                    warn: Callable[[str], None] | None = None, language: str | None = None):
     """``routine`` at today's levels, and the ``Level`` of each leveled exercise by name;
-    the intro says what changed in ``language`` (default: the routine's).
+    the intro says what changed in ``language`` (default: the routine's), and what the
+    programme has to say first (``history.programme``: pain, a week that fell short).
 
     A history that cannot be read here (``HistoryUnavailable``) is a warning: the levels
     are then the starts. A corrupt or newer history raises ``HistoryError``.
     """
-    if not any(getattr(e, "reps_range", None) for e in routine.exercises):
-        return routine, {}
     from ..errors import HistoryUnavailable
+    from .programme import with_programme_notes
     name, _ = routine_identity(source)
     try:
         with History.open(write=False) as history:
@@ -65,6 +65,9 @@ def todays_routine(source: str, routine, choice: str | int | None = None,
         if warn is not None:
             warn(f"Warning: {error}")
         past = []
+    routine = with_programme_notes(routine, past, language)
+    if not any(getattr(e, "reps_range", None) for e in routine.exercises):
+        return routine, {}
     levels = plan_levels(routine.exercises, past, choice)
     return apply_levels(routine, levels, language=language), levels
 
@@ -116,7 +119,8 @@ def show_history(source: str | None = None, *, as_json: bool = False, plot: Path
         report.plot_png(sessions, plot)
     if as_json:
         return json.dumps(report.as_json(sessions), indent=1, ensure_ascii=False)
-    text = report.report(sessions, width)
+    from .programme import per_week_of_name
+    text = report.report(sessions, width, per_week_of=per_week_of_name)
     return text + (f"\nWrote {plot}" if plot is not None else "")
 
 

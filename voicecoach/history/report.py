@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ExportError
@@ -34,33 +35,63 @@ def as_json(records: Sequence[SessionRecord]) -> list[dict]:
     } for r in records]
 
 
-def report(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
-    """The table, then one chart per routine; ``tz`` for the dates (default: local time)."""
+def report(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None,
+           per_week_of: Callable[[str], int | None] | None = None,
+           today: dt.date | None = None) -> str:
+    """The table, then one chart per routine, each with what the programme has to say (the
+    pain advice; the weeks against ``per_week_of(routine)``'s schedule, if any); ``tz`` for
+    the dates (default: local time), ``today`` for the weeks (default: today)."""
     if not records:
         return "No sessions recorded yet."
+    from .programme import lines as programme_lines
     parts = [table(records, width, tz)]
     for routine in sorted({r.routine for r in records}):
-        parts.append(chart([r for r in records if r.routine == routine], width))
+        mine = [r for r in records if r.routine == routine]
+        per_week = per_week_of(routine) if per_week_of is not None else None
+        noted = programme_lines(mine, per_week, today or dt.date.today(), tz, width)
+        parts.append("\n".join([chart(mine, width), *([""] + noted if noted else [])]))
     return "\n\n".join(parts)
 
 
 def table(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
-    """One line per session: date, routine, length, felt, how it ended, levels.
+    """One line per session: date, routine (when there are several), length, felt, pain,
+    how it ended, and the levels, then the key to the levels.
 
-    Lines longer than ``width`` are cut; under 72 characters the date loses its year and a
-    lone routine's name is left out, so the levels still show.
+    The levels are the reps of each exercise in the order the key names them ("all 4" when
+    they are all the same, "-" for an exercise not in that session), so five exercises fit
+    in 80 characters. Lines longer than ``width`` are cut; under 72 characters the date
+    loses its year.
     """
     narrow = width < 72
-    with_routine = not narrow or len({r.routine for r in records}) > 1
-    rows = [("Date", "Routine", "Length", "Felt", "Ended", "Levels")]
-    rows += [(_local(r.started_at, tz, narrow), _short(r.routine), _minutes(r.length_s), _felt(r),
-              _ended(r), ", ".join(f"{name} {reps}" for name, reps in r.levels))
-             for r in records]
-    if not with_routine:
+    names = {routine: _exercise_names([r for r in records if r.routine == routine])
+             for routine in dict.fromkeys(r.routine for r in records)}
+    rows = [("Date", "Routine", "Length", "Felt", "Pain", "Ended", "Levels")]
+    rows += [(_local(r.started_at, tz, narrow), _short(r.routine), _minutes(r.length_s),
+              "-" if r.felt == "unknown" else r.felt, "-" if r.pain is None else str(r.pain),
+              _ended(r), _level_cell(r, names[r.routine])) for r in records]
+    if len(names) == 1:
         rows = [row[:1] + row[2:] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(_fit(line, width) for line in lines)
+    return "\n".join([*(_fit(line, width) for line in lines), *_level_key(names, width)])
+
+
+def _level_cell(r: SessionRecord, names: Sequence[str]) -> str:
+    values = [r.level_of(name) for name in names]
+    if len(values) > 1 and None not in values and len(set(values)) == 1:
+        return f"all {values[0]}"
+    return "/".join("-" if v is None else str(v) for v in values)
+
+
+def _level_key(names: dict[str, list[str]], width: int) -> list[str]:
+    """'Levels: Pelvic tilt, Cat-cow, ...' (one line per routine when there are several),
+    wrapped, not cut: it is the key to the column."""
+    lines = []
+    for routine, exercises in names.items():
+        head = "Levels: " if len(names) == 1 else f"Levels of {_short(routine)}: "
+        lines += textwrap.wrap(head + ", ".join(exercises), max(width, 4),
+                               subsequent_indent="  ", break_on_hyphens=False)
+    return lines
 
 
 def chart(records: Sequence[SessionRecord], width: int = 80) -> str:
@@ -112,28 +143,44 @@ def plot_png(records: Sequence[SessionRecord], path: Path | str) -> Path:
     return path
 
 
+MARKERS = "osD^vPX*"  # one per exercise, so lines that meet can still be told apart
+SPREAD = 0.3  # reps: how far apart lines at one level are drawn (a level is a whole number)
+
+
 def _figure(pyplot, records: Sequence[SessionRecord]):
-    figure, (levels, felt) = pyplot.subplots(2, 1, sharex=True, figsize=(8, 5),
+    """Levels above, feeling below; the legend outside the plot, to its right, so it never
+    covers a line, and exercises at the same level drawn side by side (``spread``), not as
+    one line."""
+    figure, (levels, felt) = pyplot.subplots(2, 1, sharex=True, figsize=(9, 5), layout="constrained",
                                              gridspec_kw={"height_ratios": [3, 1]})
     several = len({r.routine for r in records}) > 1
-    for routine in sorted({r.routine for r in records}):
-        mine = [r for r in records if r.routine == routine]
-        for name in _exercise_names(mine):
-            points = [(r.started_at, r.level_of(name)) for r in mine if r.level_of(name) is not None]
-            label = f"{routine}: {name}" if several else name
-            levels.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                        drawstyle="steps-post", label=label)
+    lines = [(routine, name) for routine in sorted({r.routine for r in records})
+             for name in _exercise_names([r for r in records if r.routine == routine])]
+    for index, (routine, name) in enumerate(lines):
+        points = [(r.started_at, r.level_of(name)) for r in records
+                  if r.routine == routine and r.level_of(name) is not None]
+        offset = spread(index, len(lines))
+        levels.plot([p[0] for p in points], [p[1] + offset for p in points],
+                    marker=MARKERS[index % len(MARKERS)], drawstyle="steps-post",
+                    label=f"{_short(routine)}: {name}" if several else name)
     levels.set_ylabel("reps")
+    levels.yaxis.get_major_locator().set_params(integer=True)
     levels.set_title("Level and feeling over time")
     if levels.get_lines():
-        levels.legend(fontsize="small")
+        figure.legend(loc="outside right upper", fontsize="small")
     score = {"worse": -1, "same": 0, "better": 1}
     answered = [r for r in records if r.felt in score]
     felt.scatter([r.started_at for r in answered], [score[r.felt] for r in answered])
     felt.set_yticks([-1, 0, 1], ["worse", "same", "better"])
     felt.set_ylim(-1.5, 1.5)
-    figure.autofmt_xdate()
+    for label in felt.get_xticklabels():
+        label.set(rotation=30, horizontalalignment="right")
     return figure
+
+
+def spread(index: int, count: int) -> float:
+    """The offset of line ``index`` of ``count``: evenly within ±``SPREAD``/2 of the level."""
+    return 0.0 if count < 2 else SPREAD * (index / (count - 1) - 0.5)
 
 
 def _save_atomically(figure, path: Path) -> None:
@@ -194,11 +241,6 @@ def _minutes(seconds: float | None) -> str:
         return "-"
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
-
-
-def _felt(r: SessionRecord) -> str:
-    felt = "-" if r.felt == "unknown" else r.felt
-    return felt if r.pain is None else f"{felt}, pain {r.pain}"
 
 
 def _ended(r: SessionRecord) -> str:

@@ -39,6 +39,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "minutes_one": ("count",), "minutes_other": ("count",),
     "seconds_one": ("count",), "seconds_other": ("count",),
     "duration_join": ("minutes", "seconds"), "decimal_mark": (),
+    # the programme (plan/notes.py): pain last time, pain rising, a week that fell short
+    "pain_high": ("pain",), "pain_rising": ("first", "last"),
+    "week_short_none": ("planned",), "week_short_some": ("done", "planned"),
 }
 
 

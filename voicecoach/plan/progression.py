@@ -16,7 +16,11 @@ for today, worked out from the past sessions of the routine, oldest first. The r
   ``max``, which may have changed since): a session played at another level (``--level N``)
   starts a new count at that level. Exercises are matched by name, so a renamed exercise
   starts again from ``start``; a session without the exercise is passed over.
-- The pain score (0-10) is recorded for the chart, not used by this rule.
+- The pain score (0-10, ``log --pain``) is a traffic light, over all of the above: 0 to 3
+  go on (the session counts as the rest of it says; a completed session with a low score and
+  no answer to the check-in counts as good), 4 or 5 stay (the level stays and the count of
+  good sessions starts again, whatever the feeling), 6 or more step back (a bad session). A
+  session stopped for pain (``h``) steps back whatever the score.
 
 So the level moves at most one rep from the last level used, never leaves the range, and a
 bad session never raises it.
@@ -33,6 +37,10 @@ from dataclasses import dataclass, replace
 from ..routine.model import split_sets  # noqa: F401  (part of the rule: sets from a level)
 
 GOOD_IN_A_ROW = 2  # good sessions at one level before it rises
+# The pain traffic light (a published clinical convention for exercise with back pain):
+# 0-3 go on, 4-5 stay at the level, 6 or more step back.
+PAIN_GO_ON_MAX = 3
+PAIN_STAY_MAX = 5
 
 
 @dataclass(frozen=True)
@@ -41,22 +49,36 @@ class Attempt:
 
     ``reps`` is the level used (None if the exercise was not in that session); ``outcome``
     is 'completed' or 'stopped'; ``stop_reason`` one of 'quit', 'signal', 'error', 'pain';
-    ``felt`` one of 'better', 'same', 'worse', 'unknown'.
+    ``felt`` one of 'better', 'same', 'worse', 'unknown'; ``pain`` the score from 0 to 10
+    given afterwards, or None.
     """
 
     reps: int | None
     outcome: str
     felt: str
     stop_reason: str | None = None
+    pain: int | None = None
 
     @property
     def verdict(self) -> str:
-        """'good', 'bad' or 'neutral' (see the module's rule)."""
-        if self.felt == "worse" or self.stop_reason == "pain":
+        """'good', 'stay', 'bad' or 'neutral' (see the module's rule)."""
+        if self.felt == "worse" or self.stop_reason == "pain" or self.pain_light == "back":
             return "bad"
-        if self.outcome == "completed" and self.felt in ("better", "same"):
+        if self.pain_light == "stay":
+            return "stay"
+        low_pain = self.pain is not None and self.felt == "unknown"  # a score is an answer
+        if self.outcome == "completed" and (self.felt in ("better", "same") or low_pain):
             return "good"
         return "neutral"
+
+    @property
+    def pain_light(self) -> str | None:
+        """The pain score as a traffic light: 'go', 'stay', 'back', or None without a score."""
+        if self.pain is None:
+            return None
+        if self.pain <= PAIN_GO_ON_MAX:
+            return "go"
+        return "stay" if self.pain <= PAIN_STAY_MAX else "back"
 
 
 @dataclass(frozen=True)
@@ -79,8 +101,9 @@ class Level:
 
 def attempts(exercise: str, sessions: Iterable) -> list[Attempt]:
     """The ``Attempt``s of ``exercise`` in ``sessions`` (records with ``level_of(name)``,
-    ``outcome``, ``felt`` and ``stop_reason``, like the history's ``SessionRecord``)."""
-    return [Attempt(s.level_of(exercise), s.outcome, s.felt, s.stop_reason) for s in sessions]
+    ``outcome``, ``felt``, ``stop_reason`` and ``pain``, like the history's ``SessionRecord``)."""
+    return [Attempt(s.level_of(exercise), s.outcome, s.felt, s.stop_reason, s.pain)
+            for s in sessions]
 
 
 def level_today(start: int, maximum: int, past: Sequence[Attempt]) -> Level:
@@ -103,7 +126,7 @@ def _step(used: int, good: int, attempt: Attempt, start: int, maximum: int) -> t
     """(next level, good sessions counted at it, why) after one session at level ``used``."""
     verdict = attempt.verdict
     if verdict == "bad":
-        why = "stopped for pain" if attempt.stop_reason == "pain" else "felt worse"
+        why = _bad_why(attempt)
         if used > start:
             return used - 1, 0, f"down from {used}: last session {why}"
         return start, 0, f"start level: last session {why}"
@@ -114,8 +137,19 @@ def _step(used: int, good: int, attempt: Attempt, start: int, maximum: int) -> t
                 return used + 1, 0, f"up from {used} after {GOOD_IN_A_ROW} good sessions"
             return maximum, 0, f"at the maximum after {GOOD_IN_A_ROW} good sessions"
         return used, good, f"same as last time ({good} of {GOOD_IN_A_ROW} good sessions)"
+    if verdict == "stay":
+        return used, 0, f"same as last time: pain {attempt.pain} last session (4 or 5: stay)"
     return used, good, (f"same as last time (last session not counted; "
                         f"{good} of {GOOD_IN_A_ROW} good sessions)")
+
+
+def _bad_why(attempt: Attempt) -> str:
+    """Why a bad session was bad, in ``plan``'s words: its strongest reason."""
+    if attempt.stop_reason == "pain":
+        return "stopped for pain"
+    if attempt.pain_light == "back":
+        return f"pain {attempt.pain}"
+    return "felt worse"
 
 
 # -- a routine's levels for today ----------------------------------------------------------

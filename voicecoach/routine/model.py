@@ -75,7 +75,8 @@ def split_sets(reps: int, per_set: int | None) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class Routine:
     """A whole session. ``folder`` is where relative sound paths are resolved; ``path`` is
-    the routine's own file (None for a built-in routine or text)."""
+    the routine's own file (None for a built-in routine or text). ``per_week`` is the
+    sessions a week of its ``schedule`` (None: the settings' schedule, if any)."""
 
     title: str
     exercises: tuple[Exercise, ...]
@@ -87,3 +88,4 @@ class Routine:
     language: str = "en"
     folder: Path | None = field(default=None, compare=False)
     path: Path | None = field(default=None, compare=False)
+    per_week: int | None = None

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..plan.rhythm import MAX_PER_WEEK, MIN_PER_WEEK
 from .durations import DURATION_HINT
 from .vocabulary import (CHIME_NAMES, EXERCISE_FIELDS, MAX_EXERCISES, MAX_HOLD_S, MAX_NAME_CHARS, MAX_REPS,
                          MAX_SETS, MAX_SIDES, MAX_TEXT_CHARS, MIN_DURATION_S, ROUTINE_FIELDS, STEP_FIELDS)
@@ -46,6 +47,9 @@ def _kinds() -> dict[str, dict]:
         "exercises": {"type": "array", "items": {"$ref": "#/$defs/exercise"}, "minItems": 1,
                       "maxItems": MAX_EXERCISES},
         "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1},
+        "schedule": {"type": "object", "additionalProperties": False, "required": ["per_week"],
+                     "properties": {"per_week": {"type": "integer", "minimum": MIN_PER_WEEK,
+                                                 "maximum": MAX_PER_WEEK}}},
         "sounds": {"type": "object", "additionalProperties": False,
                    "properties": {chime: {"type": "string", "minLength": 1} for chime in CHIME_NAMES}},
     }

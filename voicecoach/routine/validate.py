@@ -20,6 +20,7 @@ from ..errors import RoutineError, RoutineErrors
 from ..text import clip
 from .model import Exercise, Routine, Step
 from .nodes import NodeReader
+from .schedule import read_schedule
 from .soundfiles import check_sound_file
 from .vocabulary import (CHIME_NAMES, DEFAULT_LANGUAGE, EXERCISE_KEYS, MAX_CUES, MAX_EXERCISES,
                          MAX_HOLD_S, MAX_NAME_CHARS, MAX_REPS, MAX_REST_S, MAX_SETS, MAX_SIDES,
@@ -69,6 +70,8 @@ class Builder(NodeReader):
             language=self.attempt(self.language, fields.get("language"), default=DEFAULT_LANGUAGE),
             rest_s=rest_s,
             sounds=self.attempt(self.sounds, fields.get("sounds"), default=()),
+            per_week=self.attempt(read_schedule, self, fields["schedule"], "schedule")
+            if "schedule" in fields else None,
             source=self.name,
             folder=self.folder,
         )

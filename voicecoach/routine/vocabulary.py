@@ -31,7 +31,7 @@ DEFAULT_LANGUAGE = "en"
 
 # key -> (kind, what it is). The kinds are checked by ``validate`` and described by
 # ``schema``: text, name (short text), language, duration, count, reps, flag, sides,
-# exercises, steps, sounds.
+# exercises, steps, sounds, schedule.
 ROUTINE_FIELDS = {
     "title": ("name", "The routine's name, said in the intro and used as the file's title."),
     "language": ("language", "Language of the coach's own words (en, de); default en."),
@@ -40,6 +40,8 @@ ROUTINE_FIELDS = {
     "rest": ("duration", "Rest between exercises, e.g. 20s or 1m."),
     "exercises": ("exercises", "The exercises, in order."),
     "sounds": ("sounds", "Your own WAV files for the chimes: start, hold_end, next, end."),
+    "schedule": ("schedule", "How often: {per_week: 3} sessions a week (1 to 14); history, the "
+                 "report and the intro measure the weeks against it. Default: the settings'."),
 }
 EXERCISE_FIELDS = {
     "name": ("name", "The exercise's name, announced and used as its chapter title."),
@@ -73,7 +75,8 @@ SYNONYMS = {"say": "cue", "cue": "say", "text": "say", "name": "title", "title":
 MISSING = {"title": "add title: with the routine's name",
             "exercises": "add exercises: with a list of exercises",
             "name": "add name: with the exercise's name", "say": "add say: with the words to speak",
-            "start": "add start: with the reps to begin with", "max": "add max: with the most reps "
+            "start": "add start: with the reps to begin with",
+            "per_week": "add per_week: with the sessions a week, e.g. {per_week: 3}", "max": "add max: with the most reps "
             "to build up to"}
 SHAPES = {None: "with title: and exercises:", "sounds": "of chime names (start, hold_end, next, "
            "end) to WAV files", "exercise": "with name: and cue: or steps:",
