@@ -14,8 +14,8 @@ import pytest
 
 from voicecoach.errors import ExportError, HistoryError, HistoryUnavailable, InputError
 from voicecoach.history import migrations, report
-from voicecoach.history.store import (FILE_NAME, History, SessionRecord, content_digest,
-                                      parse_when)
+from voicecoach.history.entry import parse_when
+from voicecoach.history.store import FILE_NAME, History, SessionRecord, content_digest
 from voicecoach.paths import data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,7 +158,7 @@ def test_a_corrupt_or_foreign_file_is_refused_and_left_unchanged(tmp_path, damag
     with pytest.raises(HistoryError) as caught:
         History.open(path)
     assert str(caught.value) == (
-        f"{path} is not a usable voicecoach history ({problem}); it was left as it is: "
+        f"the history {path} is damaged ({problem}); it was left as it is: "
         f"move it aside (mv {path} {path}.broken) and voicecoach starts a new one")
     assert fingerprint(path) == before
 
@@ -198,8 +198,8 @@ def test_an_unusable_data_dir_is_a_warning_not_a_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "a-file" / "voicecoach"))
     with pytest.raises(HistoryUnavailable) as caught:
         History.open()
-    assert str(caught.value).startswith("cannot use the data folder for the history: ")
-    assert str(caught.value).endswith("; this session is not recorded")
+    assert str(caught.value).startswith("cannot use the data folder for the history: cannot "
+                                        f"create the folder {tmp_path / 'a-file' / 'voicecoach'}")
     assert isinstance(caught.value, HistoryError)
 
 
@@ -251,19 +251,19 @@ def test_the_digest_is_sha256_of_the_content():
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 
 
-SESSIONS = [session(0, felt="same", pain=3), session(1, felt="better"),
-            session(2, levels={"knee rolls": 4, "bridge": 2}, felt="unknown"),
+SESSIONS = [session(0, felt="same", pain=3, id=1), session(1, felt="better", id=2),
+            session(2, levels={"knee rolls": 4, "bridge": 2}, felt="unknown", id=3),
             session(3, levels={"knee rolls": 4}, outcome="stopped", stopped_at="knee rolls",
-                    stop_reason="pain", felt="worse", pain=6, length_s=200)]
+                    stop_reason="pain", felt="worse", pain=6, length_s=200, id=12)]
 
 
 def test_the_table_shows_date_routine_length_felt_ending_and_levels():
     assert report.table(SESSIONS, 100, UTC).splitlines() == [
-        "Date              Routine    Length  Felt           Ended               Levels",
-        "2026-11-01 18:00  back-pain  10:12   same, pain 3   done                knee rolls 3, bridge 2",
-        "2026-11-02 18:00  back-pain  10:12   better         done                knee rolls 3, bridge 2",
-        "2026-11-03 18:00  back-pain  10:12   -              done                knee rolls 4, bridge 2",
-        "2026-11-04 18:00  back-pain  3:20    worse, pain 6  pain in knee rolls  knee rolls 4",
+        "ID  Date              Routine    Length  Felt           Ended               Levels",
+        "1   2026-11-01 18:00  back-pain  10:12   same, pain 3   done                knee rolls 3, bridge 2",
+        "2   2026-11-02 18:00  back-pain  10:12   better         done                knee rolls 3, bridge 2",
+        "3   2026-11-03 18:00  back-pain  10:12   -              done                knee rolls 4, bridge 2",
+        "12  2026-11-04 18:00  back-pain  3:20    worse, pain 6  pain in knee rolls  knee rolls 4",
     ]
 
 
@@ -296,7 +296,7 @@ def test_json_lists_every_session():
     listed = json.loads(json.dumps(report.as_json(SESSIONS)))
     assert len(listed) == 4
     assert listed[3] == {
-        "routine": "back-pain", "routine_digest": content_digest("exercises: []"),
+        "id": 12, "routine": "back-pain", "routine_digest": content_digest("exercises: []"),
         "started_at": "2026-11-04T18:00:00+00:00", "length_s": 200.0,
         "levels": {"knee rolls": 4}, "outcome": "stopped", "stopped_at": "knee rolls",
         "stop_reason": "pain", "felt": "worse", "pain": 6, "source": "live"}

@@ -422,18 +422,25 @@ def log(routine, felt, pain, when):
 @click.option("--json", "as_json", is_flag=True, help="Print the sessions as a JSON list.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
               help="Also draw the chart into a PNG (needs the plot extra: matplotlib).")
+@click.option("--delete", "delete_id", metavar="ID", help="Delete the session with this ID "
+              "(the table's ID column), e.g. one logged by mistake.")
 @_errors_as_lines
-def history(routine, as_json, plot):
+def history(routine, as_json, plot, delete_id):
     """Show your sessions: a table, and a chart of level and feeling over time.
+    ROUTINE is a built-in's name, a routine file, or the name the table shows for it.
 
     \b
     Examples:
         voicecoach history
         voicecoach history back-pain --json
         voicecoach history back-pain --plot progress.png
+        voicecoach history --delete 7
     """
     import shutil
-    from .history.journal import show_history
+    from .history.journal import delete_session, show_history
+    if delete_id is not None:
+        click.echo(delete_session(delete_id, routine))
+        return
     click.echo(show_history(routine, as_json=as_json, plot=plot,
                             width=shutil.get_terminal_size((80, 24)).columns))
 

@@ -27,7 +27,7 @@ PLOT_HINT = ".venv/bin/pip install '.[plot]' (in your clone of voicecoach)"
 def as_json(records: Sequence[SessionRecord]) -> list[dict]:
     """The sessions as plain values (``history --json``), oldest first."""
     return [{
-        "routine": r.routine, "routine_digest": r.routine_digest,
+        "id": r.id, "routine": r.routine, "routine_digest": r.routine_digest,
         "started_at": r.started_at.isoformat(), "length_s": r.length_s,
         "levels": r.levels_by_name, "outcome": r.outcome, "stopped_at": r.stopped_at,
         "stop_reason": r.stop_reason, "felt": r.felt, "pain": r.pain, "source": r.source,
@@ -45,19 +45,20 @@ def report(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | No
 
 
 def table(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
-    """One line per session: date, routine, length, felt, how it ended, levels.
+    """One line per session: its ID (for ``history --delete``), date, routine, length, felt,
+    how it ended, levels.
 
     Lines longer than ``width`` are cut; under 72 characters the date loses its year and a
     lone routine's name is left out, so the levels still show.
     """
     narrow = width < 72
     with_routine = not narrow or len({r.routine for r in records}) > 1
-    rows = [("Date", "Routine", "Length", "Felt", "Ended", "Levels")]
-    rows += [(_local(r.started_at, tz, narrow), _short(r.routine), _minutes(r.length_s), _felt(r),
-              _ended(r), ", ".join(f"{name} {reps}" for name, reps in r.levels))
-             for r in records]
+    rows = [("ID", "Date", "Routine", "Length", "Felt", "Ended", "Levels")]
+    rows += [(str(r.id or ""), _local(r.started_at, tz, narrow), shown_name(r.routine),
+              _minutes(r.length_s), _felt(r), _ended(r),
+              ", ".join(f"{name} {reps}" for name, reps in r.levels)) for r in records]
     if not with_routine:
-        rows = [row[:1] + row[2:] for row in rows]
+        rows = [row[:2] + row[3:] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(_fit(line, width) for line in lines)
@@ -72,7 +73,7 @@ def chart(records: Sequence[SessionRecord], width: int = 80) -> str:
     names = _exercise_names(records)
     label_w = min(LABEL_MAX, max([len(n) for n in names] + [len("felt")]))
     columns = width - label_w - 1 - 8  # the label, a space, then " 12→15" at the end
-    routine = _short(records[0].routine) if records else ""
+    routine = shown_name(records[0].routine) if records else ""
     if columns < 4:
         return "\n".join([f"{routine}:"] + [f"{_fit(n, width - 8)} {_first_last(records, n)}"
                                             for n in names])
@@ -208,8 +209,15 @@ def _ended(r: SessionRecord) -> str:
     return r.stop_reason + (f" in {r.stopped_at}" if r.stopped_at else " at the start")
 
 
-def _short(routine: str) -> str:
-    """A routine file's name without its folder (the history keeps the whole path)."""
+def describe(r: SessionRecord) -> str:
+    """One session in words: "back-pain, 2026-12-01 18:00, felt better, done"."""
+    return (f"{shown_name(r.routine)}, {_local(r.started_at, None)}, felt {r.felt}"
+            + ("" if r.pain is None else f", pain {r.pain}") + f", {_ended(r)}")
+
+
+def shown_name(routine: str) -> str:
+    """A routine file's name without its folder (the history keeps the whole path): the
+    name ``history`` shows, and takes as its ROUTINE."""
     return Path(routine).stem if os.sep in routine else routine
 
 
