@@ -11,6 +11,8 @@ import pytest
 
 from voicecoach.audio import SAMPLE_RATE, Audio
 
+pytest_plugins = ["home_guard"]  # a private HOME for every test, and a check that it held
+
 PAD_S = 0.4  # like espeak-ng, the fake pads its speech with silence that must be trimmed
 
 

@@ -3,20 +3,37 @@ our errors into one line (exit 2 for bad input, 1 for a failure at run time)."""
 
 from __future__ import annotations
 
-import errno
-import functools
-import json
 import os
-import shlex
+import signal
 import sys
-from pathlib import Path
 
-import click
 
-from .errors import RoutineErrors, VoicecoachError
-from .routine import builtin_names, load_routine
-from .signals import Terminated, stop_signals
-from .speech.engines import CHOICES, MAX_RATE, MIN_RATE
+def _stopped_while_loading(signum, frame):
+    """Ctrl-C in the third of a second the imports below take: as later, no traceback."""
+    os.write(2, b"Stopped.\n")
+    os._exit(128 + signum)
+
+
+try:
+    _SIGINT_BEFORE = signal.signal(signal.SIGINT, _stopped_while_loading)
+except ValueError:  # imported outside the main thread: signals are not ours to set
+    _SIGINT_BEFORE = None
+
+import errno  # noqa: E402  (after the handler, like everything below)
+import functools  # noqa: E402
+import json  # noqa: E402
+import shlex  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+
+from .errors import RoutineErrors, VoicecoachError  # noqa: E402
+from .routine import builtin_names, load_routine  # noqa: E402
+from .signals import Terminated, stop_signals  # noqa: E402
+from .speech.engines import CHOICES, MAX_RATE, MIN_RATE  # noqa: E402
+
+if _SIGINT_BEFORE is not None:
+    signal.signal(signal.SIGINT, _SIGINT_BEFORE)
 
 CHECK_SHOWN = 20  # errors 'check' lists before "... and N more"
 
@@ -69,8 +86,9 @@ class _OneLineErrors(click.Group):
             status = _line(f"Error: {_usage_line(error)}", error.exit_code)
         except click.ClickException as error:
             status = _line(f"Error: {error.format_message()}", error.exit_code)
-        except click.Abort:
-            status = _line("Aborted.", 1)
+        except click.Abort as error:  # click's word for a Ctrl-C outside our commands too
+            stopped = isinstance(error.__context__, KeyboardInterrupt)
+            status = _line("Stopped." if stopped else "Aborted.", 130 if stopped else 1)
         except OSError as error:
             status = _os_error(error)
         finally:
