@@ -77,7 +77,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     lines = ["The tests wrote into the real home's voicecoach folders "
-             f"({', '.join(map(str, folders))}):", *found[:20]]
+             f"({', '.join(map(str, folders))}), or another program did meanwhile:", *found[:20]]
     for line in lines:
         if reporter is not None:
             reporter.write_line(line, red=True)

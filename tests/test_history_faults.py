@@ -455,3 +455,15 @@ def test_bad_numbers_and_times_are_one_line_exit_2(tiny, args, line):
 def test_ascii_numbers_in_range_are_taken():
     assert entry.parse_pain(" 3") == 3 and entry.parse_pain("010") == 10 and entry.parse_pain("0") == 0
     assert journal.parse_level("100") == 100 and journal.parse_level("007") == 7
+
+
+def test_a_fifo_for_the_saved_places_is_one_warning_not_a_hang(user_dirs):
+    from voicecoach.history.places import FILE_NAME as PLACES, Places
+    (user_dirs / "state").mkdir()
+    os.mkfifo(user_dirs / "state" / PLACES)
+    warnings = []
+    places = Places("back-pain", warn=warnings.append)
+    assert places.saved() is None
+    places.save(1, "Cat-cow")  # kept nowhere, and said once
+    assert warnings == [f"Warning: the saved places {user_dirs / 'state' / PLACES} are not a file; "
+                        "no place is kept"]
