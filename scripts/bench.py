@@ -47,6 +47,7 @@ import bench_report  # noqa: E402
 import bench_spoken  # noqa: E402
 import intelligibility  # noqa: E402
 from bench_routines import write_routines  # noqa: E402
+from private_dirs import private_dirs, private_env  # noqa: E402
 from pulse_server import PulseServer  # noqa: E402
 
 from voicecoach.session.chimes import shipped_sound_dir  # noqa: E402
@@ -84,8 +85,8 @@ class Bench:
         settings = folder / "settings"  # every command speaks with espeak-ng, as prepare() here
         settings.mkdir()
         (settings / "config.yaml").write_text(f"engine: {ENGINE}\n")
-        self.env = dict(os.environ, VOICECOACH_STATE_DIR=str(folder / "state"),
-                        VOICECOACH_CONFIG_DIR=str(settings))
+        # All four folders private (cache, state, data, config): never the user's history.
+        self.env = dict(private_env(folder / "user"), VOICECOACH_CONFIG_DIR=str(settings))
         self.warm_caches: dict[str, Path] = {}
         self._names = itertools.count(1)
         self._lock = threading.Lock()
@@ -453,7 +454,8 @@ def machine() -> dict:
 
 def run(quick: bool, intelligible: bool = False) -> dict:
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder, \
+            private_dirs(Path(folder) / "user"):  # this process's own calls too
         bench = Bench(Path(folder), quick)
         results = {"mode": "quick" if quick else "full", "machine": machine(),
                    "routines": {label: str(path.name) for label, path in bench.routines.items()}}

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import Audio
-from voicecoach.plan.model import CHIME, SPEECH, Timeline
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from private_dirs import private_env  # noqa: E402
+from voicecoach.audio import Audio  # noqa: E402
+from voicecoach.plan.model import CHIME, SPEECH, Timeline  # noqa: E402
 
 CHILD_TIMEOUT_S = 900
 
@@ -47,7 +49,8 @@ def run_export(routine: Path, output: Path, cache_dir: Path) -> dict:
     ``speed_x`` counts the work (prepare + export); ``command_speed_x`` the whole process,
     interpreter start and imports included, as a user running the command sees it.
     """
-    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(cache_dir))
+    # the cache given, and private folders for the rest: never the user's own
+    env = dict(private_env(cache_dir.parent / "user"), VOICECOACH_CACHE_DIR=str(cache_dir))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, __file__, str(routine), str(output)], env=env,

@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from private_dirs import private_dirs  # noqa: E402
 from pulse_server import SAMPLE_RATE, PulseServer, bursts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,4 +188,5 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    with private_dirs():
+        main(sys.argv[1:])

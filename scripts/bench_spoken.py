@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from private_dirs import private_dirs  # noqa: E402
 from pulse_server import MICROPHONE, SINK, PulseServer  # noqa: E402
 
 RATE = 16_000
@@ -207,4 +208,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with private_dirs():
+        main()

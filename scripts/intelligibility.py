@@ -492,4 +492,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from private_dirs import private_dirs
+    with private_dirs():
+        sys.exit(main())

@@ -17,6 +17,7 @@ from lanes import FakesOnly, is_slow
 from support import SCRIPTS
 
 sys.path.insert(0, str(SCRIPTS))  # pulse_server and dbus_session, for the fixtures and the tests
+pytest_plugins = ["home_guard"]  # a private HOME for every test, and a check that it held
 
 
 @pytest.fixture(scope="session")

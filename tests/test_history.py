@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from mounts import read_only, run_mounted
 from voicecoach.errors import ExportError, HistoryError, HistoryUnavailable, InputError
 from voicecoach.history import migrations, report
-from voicecoach.history.store import (FILE_NAME, History, SessionRecord, content_digest,
-                                      parse_when)
+from voicecoach.history.entry import parse_when
+from voicecoach.history.store import FILE_NAME, History, SessionRecord, content_digest
 from voicecoach.paths import data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,7 +159,7 @@ def test_a_corrupt_or_foreign_file_is_refused_and_left_unchanged(tmp_path, damag
     with pytest.raises(HistoryError) as caught:
         History.open(path)
     assert str(caught.value) == (
-        f"{path} is not a usable voicecoach history ({problem}); it was left as it is: "
+        f"the history {path} is damaged ({problem}); it was left as it is: "
         f"move it aside (mv {path} {path}.broken) and voicecoach starts a new one")
     assert fingerprint(path) == before
 
@@ -198,21 +199,40 @@ def test_an_unusable_data_dir_is_a_warning_not_a_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "a-file" / "voicecoach"))
     with pytest.raises(HistoryUnavailable) as caught:
         History.open()
-    assert str(caught.value).startswith("cannot use the data folder for the history: ")
-    assert str(caught.value).endswith("; this session is not recorded")
+    assert str(caught.value).startswith("cannot use the data folder for the history: cannot "
+                                        f"create the folder {tmp_path / 'a-file' / 'voicecoach'}")
     assert isinstance(caught.value, HistoryError)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+OPEN_FOR_WRITING = """
+import sys
+from voicecoach.errors import HistoryUnavailable
+from voicecoach.history.store import History
+try:
+    History.open(sys.argv[1])
+except HistoryUnavailable as error:
+    print(error)
+"""
+
+
+@pytest.mark.slow
 def test_a_read_only_data_dir_is_unavailable(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(HistoryUnavailable, match="this session is not recorded"):
-            History.open(folder / FILE_NAME)
-    finally:
-        folder.chmod(0o700)
+    argv = [sys.executable, "-c", OPEN_FOR_WRITING, str(folder / FILE_NAME)]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    if os.geteuid() == 0:  # root writes through chmod 0500: a read-only mount, as on a live CD
+        done = run_mounted(read_only(folder), argv, env)
+        reason = "is on a read-only file system"
+    else:
+        folder.chmod(0o500)
+        try:
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        finally:
+            folder.chmod(0o700)
+        reason = "cannot be written (permission denied)"
+    assert (done.returncode, done.stdout) == (0, f"the data folder {folder} {reason}\n"), done.stderr
+    assert list(folder.iterdir()) == []
 
 
 def test_reading_a_missing_history_creates_nothing(tmp_path):
@@ -251,19 +271,19 @@ def test_the_digest_is_sha256_of_the_content():
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 
 
-SESSIONS = [session(0, felt="same", pain=3), session(1, felt="better"),
-            session(2, levels={"knee rolls": 4, "bridge": 2}, felt="unknown"),
+SESSIONS = [session(0, felt="same", pain=3, id=1), session(1, felt="better", id=2),
+            session(2, levels={"knee rolls": 4, "bridge": 2}, felt="unknown", id=3),
             session(3, levels={"knee rolls": 4}, outcome="stopped", stopped_at="knee rolls",
-                    stop_reason="pain", felt="worse", pain=6, length_s=200)]
+                    stop_reason="pain", felt="worse", pain=6, length_s=200, id=12)]
 
 
 def test_the_table_shows_date_length_felt_pain_ending_and_levels():
     assert report.table(SESSIONS, 100, UTC).splitlines() == [
-        "Date              Length  Felt    Pain  Ended               Levels",
-        "2026-11-01 18:00  10:12   same    3     done                3/2",
-        "2026-11-02 18:00  10:12   better  -     done                3/2",
-        "2026-11-03 18:00  10:12   -       -     done                4/2",
-        "2026-11-04 18:00  3:20    worse   6     pain in knee rolls  4/-",
+        "ID  Date              Length  Felt    Pain  Ended               Levels",
+        "1   2026-11-01 18:00  10:12   same    3     done                3/2",
+        "2   2026-11-02 18:00  10:12   better  -     done                3/2",
+        "3   2026-11-03 18:00  10:12   -       -     done                4/2",
+        "12  2026-11-04 18:00  3:20    worse   6     pain in knee rolls  4/-",
         "Levels: knee rolls, bridge",
     ]
 
@@ -297,7 +317,7 @@ def test_json_lists_every_session():
     listed = json.loads(json.dumps(report.as_json(SESSIONS)))
     assert len(listed) == 4
     assert listed[3] == {
-        "routine": "back-pain", "routine_digest": content_digest("exercises: []"),
+        "id": 12, "routine": "back-pain", "routine_digest": content_digest("exercises: []"),
         "started_at": "2026-11-04T18:00:00+00:00", "length_s": 200.0,
         "levels": {"knee rolls": 4}, "outcome": "stopped", "stopped_at": "knee rolls",
         "stop_reason": "pain", "felt": "worse", "pain": 6, "source": "live"}
@@ -307,6 +327,7 @@ def test_no_sessions_says_so():
     assert report.report([], 80) == "No sessions recorded yet."
 
 
+@pytest.mark.slow
 def test_the_plot_is_a_png_written_atomically(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "chart.png"

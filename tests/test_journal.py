@@ -93,7 +93,7 @@ def test_a_live_session_is_recorded_with_where_and_why_it_stopped(tmp_path):
                                stop_reason="quit") is None
     listed = json.loads(journal.show_history(str(routine), as_json=True))
     assert listed == [{
-        "routine": str(routine.resolve()), "routine_digest": journal.routine_identity(str(routine))[1],
+        "id": 1, "routine": str(routine.resolve()), "routine_digest": journal.routine_identity(str(routine))[1],
         "started_at": "2026-12-01T08:30:15+00:00", "length_s": 61.235, "levels": {"Reach": 4},
         "outcome": "stopped", "stopped_at": "Reach", "stop_reason": "quit", "felt": "unknown",
         "pain": None, "source": "live"}]
@@ -105,7 +105,8 @@ def test_recording_into_an_unusable_data_dir_is_one_warning(tmp_path, monkeypatc
     warning = journal.record_live("back-pain", load_routine("back-pain"),
                                   started_at=dt.datetime.now(UTC), length_s=5, outcome="completed")
     assert warning.startswith("Warning: cannot use the data folder for the history: ")
-    assert warning.endswith("; this session is not recorded")
+    assert "; this session is not recorded (to add it later: voicecoach log back-pain --when " \
+        in warning
     assert "\n" not in warning
 
 
@@ -113,7 +114,7 @@ def test_a_corrupt_history_is_refused_by_history_and_log(user_dirs):
     path = user_dirs / "data" / "history.db"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage" * 100)
-    with pytest.raises(HistoryError, match=r"is not a usable voicecoach history"):
+    with pytest.raises(HistoryError, match=r"^the history .*history.db is damaged \(file is not a database\)"):
         journal.show_history()
     with pytest.raises(HistoryError):
         journal.log_session("back-pain", "same")

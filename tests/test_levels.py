@@ -220,4 +220,4 @@ def test_an_unwritable_data_dir_is_one_warning_and_the_session_plays(routine, tm
     assert out.getvalue().splitlines()[-1] == "Session complete: Build up."
     [warning] = capfd.readouterr().err.splitlines()  # one line: the levels are the starts
     assert warning.startswith("Warning: cannot use the data folder for the history: ")
-    assert warning.endswith("; this session is not recorded")
+    assert "; this session is not recorded (to add it later: voicecoach log " in warning

@@ -200,6 +200,7 @@ def test_history_on_the_command_line_uses_the_settings_schedule(tmp_path, monkey
     assert "Weeks (2 a week):  2026-W45 1/2" in shown.stdout
 
 
+@pytest.mark.slow
 def test_the_plot_keeps_its_legend_off_the_lines_and_draws_every_exercise():
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

@@ -178,3 +178,16 @@ def test_good_sessions_always_lead_to_the_max(bounds, kinds):
     for _ in range(GOOD_IN_A_ROW * (maximum - start + 1)):
         past.append(Attempt(level_today(start, maximum, past).reps, "completed", "better"))
     assert level_today(start, maximum, past).reps == maximum
+
+
+def test_a_level_played_other_than_due_is_said_so_when_not_counted():
+    # Two good sessions logged with an earlier --when than a session played at 3 since,
+    # with no answer at its check-in: the level follows the one played, and the reason
+    # says that it was not the level due (4) rather than "same as last time".
+    past = history((3, BETTER), (3, GOOD), (3, NO_ANSWER))
+    assert level_today(3, 15, past) == Level(
+        3, "as in the last session, played at 3 where 4 was due "
+           "(not counted; 0 of 2 good sessions at 3)", last_reps=3)
+    # the same session at the level due changes nothing, and says so as before
+    assert level_today(3, 15, history((3, BETTER), (3, GOOD), (4, NO_ANSWER))) == Level(
+        4, "same as last time (last session not counted; 0 of 2 good sessions)", last_reps=4)

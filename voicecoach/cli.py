@@ -70,8 +70,9 @@ class _OneLineErrors(click.Group):
             status = _line(f"Error: {_usage_line(error)}", error.exit_code)
         except click.ClickException as error:
             status = _line(f"Error: {error.format_message()}", error.exit_code)
-        except click.Abort:
-            status = _line("Aborted.", 1)
+        except click.Abort as error:  # click's word for a Ctrl-C outside our commands too
+            stopped = isinstance(error.__context__, KeyboardInterrupt)
+            status = _line("Stopped." if stopped else "Aborted.", 130 if stopped else 1)
         except OSError as error:
             status = _os_error(error)
         finally:
@@ -496,18 +497,25 @@ def log(routine, felt, pain, when):
 @click.option("--json", "as_json", is_flag=True, help="Print the sessions as a JSON list.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
               help="Also draw the chart into a PNG (needs the plot extra: matplotlib).")
+@click.option("--delete", "delete_id", metavar="ID", help="Delete the session with this ID "
+              "(the table's ID column), e.g. one logged by mistake.")
 @_errors_as_lines
-def history(routine, as_json, plot):
+def history(routine, as_json, plot, delete_id):
     """Show your sessions: a table, and a chart of level and feeling over time.
+    ROUTINE is a built-in's name, a routine file, or the name the table shows for it.
 
     \b
     Examples:
         voicecoach history
         voicecoach history back-pain --json
         voicecoach history back-pain --plot progress.png
+        voicecoach history --delete 7
     """
     import shutil
-    from .history.journal import show_history
+    from .history.journal import delete_session, show_history
+    if delete_id is not None:
+        click.echo(delete_session(delete_id, routine))
+        return
     click.echo(show_history(routine, as_json=as_json, plot=plot,
                             width=shutil.get_terminal_size((80, 24)).columns))
 

@@ -14,6 +14,7 @@
       by a newer voicecoach (the file is never changed).
       - ``HistoryUnavailable``: the history cannot be written here (data folder unwritable);
         the caller warns in one line and the session still plays.
+        - ``HistoryBusy``: another program holds the history's lock (waited for, then this).
     - ``UserDirUnavailable``: a user folder (cache, state, data) cannot be made or used;
       callers that can do without it (the speech cache, the saved place) warn and go on.
 """
@@ -100,6 +101,10 @@ class HistoryUnavailable(HistoryError):
 
     Not fatal to a session: the caller shows one warning line and plays on.
     """
+
+
+class HistoryBusy(HistoryUnavailable):
+    """Another program held the history's lock for longer than we wait; the file is fine."""
 
 
 class UserDirUnavailable(RuntimeFailure, OSError):

@@ -140,8 +140,8 @@ def _in_history(episode: Episode, answers: Answers, started_at: dt.datetime) -> 
 
 
 def _history_name(episode: Episode) -> str:
-    from ..history.journal import history_name
-    return history_name(episode.source)
+    from ..history.journal import recorded_name
+    return recorded_name(episode.source)
 
 
 def _time(text: str) -> dt.datetime:

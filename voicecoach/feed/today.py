@@ -40,8 +40,8 @@ class Today:
 def resolve_today(request: SessionRequest, *, synthesizer=None, warn=None) -> Today:
     """``request`` resolved for an episode (``synthesizer`` overrides the engine: tests use
     fakes). Raises the errors of loading, the history and the engine."""
-    from ..history.journal import history_name
-    return Today(history_name(request.routine), resolve(request, synthesizer=synthesizer, warn=warn))
+    from ..history.journal import recorded_name
+    return Today(recorded_name(request.routine), resolve(request, synthesizer=synthesizer, warn=warn))
 
 
 def prepare_today(today: Today) -> Session:

@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import HistoryError, InputError
+from ..errors import HistoryError, HistoryUnavailable, InputError
 from ..plan.progression import FRESH, Level, apply_levels, plan_levels
-from .store import History, SessionRecord, check_pain, content_digest, parse_when, utc_now
+from . import entry
+from .entry import parse_when
+from .store import History, SessionRecord, content_digest, utc_now
 
 LOG_FELT = ("better", "same", "worse")
 
@@ -31,19 +33,35 @@ def routine_identity(source: str) -> tuple[str, str]:
         raise InputError(f"{source}: cannot be read: {error.strerror}") from None
 
 
-def history_name(source: str) -> str:
-    """The name to look up for ``history ROUTINE``, also for a routine whose file is gone."""
+def recorded_name(source: str) -> str:
+    """The name a session of ``source`` is recorded under: a built-in's name, else the
+    absolute path of its file (which need not exist any more)."""
     from ..routine import builtin_names
     return source if source in builtin_names() else str(Path(source).resolve())
 
 
+def history_name(source: str, recorded: list[str]) -> str | None:
+    """The routine of ``recorded`` (the names in the history) meant by ``history ROUTINE``:
+    a built-in's name, a file's path (also of a file gone since), or the name the table
+    shows for a file (``tiny`` for ``/home/me/tiny.yaml``). None if none; ``InputError``
+    if the shown name fits several files."""
+    from ..routine import builtin_names
+    from .report import shown_name
+    if source in builtin_names():
+        return source
+    path = str(Path(source).resolve())
+    if path in recorded:
+        return path
+    fits = [name for name in recorded if source in (shown_name(name), Path(name).name)]
+    if len(fits) > 1:
+        raise InputError(f"{source}: more than one routine has this name in the history "
+                         f"({', '.join(fits)}); give the file's path")
+    return fits[0] if fits else None
+
+
 def parse_level(text: str | None) -> str | int | None:
     """``--level``: None (from the history), 'fresh', or a whole number of reps."""
-    if text is None or text == FRESH:
-        return text
-    if text.isdigit() and int(text) >= 1:
-        return int(text)
-    raise InputError(f"--level: must be 'fresh' or a whole number of repetitions, got {text!r}")
+    return entry.parse_level(text, FRESH)
 
 
 def todays_routine(source: str, routine, choice: str | int | None = None,
@@ -81,16 +99,26 @@ def record_live(source: str, routine, *, started_at: dt.datetime, length_s: floa
                 outcome: str, stopped_at: str | None = None, stop_reason: str | None = None,
                 felt: str = "unknown") -> str | None:
     """Record a live session; returns a warning line if it could not be (never raises for
-    the history: the session has been played whatever happens here)."""
+    the history: the session has been played whatever happens here). The line says how to
+    add the session by hand once the history can be written."""
     try:
         name, digest = routine_identity(source)
         record = SessionRecord(name, digest, started_at, round(length_s, 3), _levels(routine),
                                outcome, stopped_at, stop_reason, felt, source="live")
         with History.open() as history:
             history.record(record)
+    except HistoryUnavailable as error:
+        return f"Warning: {error}; this session is not recorded{_later(source, started_at, felt)}"
     except (HistoryError, InputError) as error:
-        return f"Warning: {error}"
+        return f"Warning: {error}; this session is not recorded"
     return None
+
+
+def _later(source: str, started_at: dt.datetime, felt: str) -> str:
+    import shlex
+    how = f" --felt {felt}" if felt in LOG_FELT else ""
+    when = started_at.astimezone().isoformat(timespec="minutes")  # with its offset: never ambiguous
+    return f" (to add it later: voicecoach log {shlex.quote(source)}{how} --when {when})"
 
 
 def log_session(source: str, felt: str | None = None, pain: str | None = None,
@@ -100,12 +128,15 @@ def log_session(source: str, felt: str | None = None, pain: str | None = None,
     if felt is not None and felt not in LOG_FELT:
         raise InputError(f"--felt: must be one of {', '.join(LOG_FELT)}, got {felt!r}")
     started_at = parse_when(when) if when is not None else utc_now()
-    pain_value = _parse_pain(pain)
+    pain_value = entry.parse_pain(pain)
     name, digest = routine_identity(source)
-    routine, _ = todays_routine(source, load_routine(source))
-    record = SessionRecord(name, digest, started_at, None, _levels(routine), "completed",
-                           felt=felt or "unknown", pain=pain_value, source="log")
+    loaded = load_routine(source)
+    # Opened for writing first: a history that cannot be written is one error, not a
+    # warning from reading it and then the error.
     with History.open() as history:
+        routine, _ = todays_routine(source, loaded)
+        record = SessionRecord(name, digest, started_at, None, _levels(routine), "completed",
+                               felt=felt or "unknown", pain=pain_value, source="log")
         return history.record(record)
 
 
@@ -114,30 +145,36 @@ def show_history(source: str | None = None, *, as_json: bool = False, plot: Path
     """``voicecoach history``: the table and chart, or JSON; with ``plot`` also a PNG."""
     from . import report
     with History.open(write=False) as history:
-        sessions = history.sessions(history_name(source) if source else None)
+        name = history_name(source, history.routines()) if source else None
+        sessions = history.sessions(name) if name or not source else []
     if plot is not None:
         report.plot_png(sessions, plot)
     if as_json:
         return json.dumps(report.as_json(sessions), indent=1, ensure_ascii=False)
+    if source and not sessions:
+        return f"No sessions of {source} recorded yet."
     from .programme import per_week_of_name
     text = report.report(sessions, width, per_week_of=per_week_of_name)
     return text + (f"\nWrote {plot}" if plot is not None else "")
 
 
+def delete_session(session_id: str, source: str | None = None) -> str:
+    """``voicecoach history --delete ID``: remove one session; the line saying which."""
+    from .report import describe
+    number = entry.parse_id(session_id)
+    with History.open() as history:
+        name = history_name(source, history.routines()) if source else None
+        found = [s for s in history.sessions(name) if s.id == number] if name or not source else []
+        if not found:
+            of = f" of {source}" if source else ""
+            raise InputError(f"--delete: there is no session {number}{of} in the history "
+                             "(the ID column of 'voicecoach history' lists them)")
+        history.delete(number)
+    return f"Deleted session {number}: {describe(found[0])}"
+
+
 def _levels(routine) -> dict[str, int]:
     return {e.name: e.reps for e in routine.exercises}
-
-
-def _parse_pain(text: str | None) -> int | None:
-    if text is None:
-        return None
-    value = int(text) if text.strip().isdigit() else text
-    try:
-        check_pain(value)
-    except InputError:
-        raise InputError(f"--pain: must be a whole number from 0 to 10, got {text}") from None
-    return value
-
 
 
 def log_played(name: str, digest: str, levels, *, felt: str, pain: int | None = None,

@@ -6,9 +6,11 @@ Each migration is a function of one ``sqlite3.Connection``, added to ``MIGRATION
 it ran. A migration, once released, is never edited: a change to the schema is a new
 function at the end of the list. (The shape is simonw/llm's ``llm/migrations.py``.)
 
-A database whose ``_migrations`` names one this version does not know was written by a newer
-voicecoach: it is refused with ``HistoryError`` before anything is written, so going back to
-an older version can never damage a newer history.
+A database whose ``_migrations`` names one this version does not know, or whose
+``PRAGMA user_version`` (the number of migrations applied, set by ``migrate``) is beyond
+``len(MIGRATIONS)``, was written by a newer voicecoach: it is refused with ``HistoryError``
+before anything is written, so going back to an older version can never damage a newer
+history.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
 
 TABLE = "_migrations"
+# The tables each migration makes: a file that had the migration and lacks one is damaged.
+MADE = {"m001_sessions": ("sessions",), "m002_levels": ("levels",)}
 
 
 def known_names() -> list[str]:
@@ -37,6 +41,11 @@ def applied_names(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute(f"SELECT name FROM {TABLE} ORDER BY rowid")]
 
 
+def tables_made(names: list[str]) -> list[str]:
+    """The tables the migrations ``names`` made."""
+    return [table for name in names for table in MADE.get(name, ())]
+
+
 def unknown_names(conn: sqlite3.Connection) -> list[str]:
     """Recorded migrations this version does not know: the file is from a newer version."""
     known = set(known_names())
@@ -46,6 +55,9 @@ def unknown_names(conn: sqlite3.Connection) -> list[str]:
 def check_known(conn: sqlite3.Connection) -> None:
     """Raise ``HistoryError`` if ``conn`` was migrated by a newer voicecoach."""
     unknown = unknown_names(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS) and not unknown:
+        unknown = [f"version {version}"]
     if unknown:
         path = database_file(conn)
         raise HistoryError(
@@ -76,6 +88,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             conn.execute(f"INSERT INTO {TABLE} (name, applied_at) VALUES (?, ?)",
                          (fn.__name__, now))
             applied.append(fn.__name__)
+        if conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS):
+            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)

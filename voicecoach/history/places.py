@@ -78,6 +78,10 @@ class Places:
     def _read(self) -> dict:
         if self.path is None:
             return {}
+        if self.path.exists() and not self.path.is_file():  # a FIFO would block read_text
+            self.warn(f"Warning: the saved places {self.path} are not a file; no place is kept")
+            self.path = None
+            return {}
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, ValueError):

@@ -28,7 +28,7 @@ PLOT_HINT = ".venv/bin/pip install '.[plot]' (in your clone of voicecoach)"
 def as_json(records: Sequence[SessionRecord]) -> list[dict]:
     """The sessions as plain values (``history --json``), oldest first."""
     return [{
-        "routine": r.routine, "routine_digest": r.routine_digest,
+        "id": r.id, "routine": r.routine, "routine_digest": r.routine_digest,
         "started_at": r.started_at.isoformat(), "length_s": r.length_s,
         "levels": r.levels_by_name, "outcome": r.outcome, "stopped_at": r.stopped_at,
         "stop_reason": r.stop_reason, "felt": r.felt, "pain": r.pain, "source": r.source,
@@ -54,8 +54,8 @@ def report(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | No
 
 
 def table(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | None = None) -> str:
-    """One line per session: date, routine (when there are several), length, felt, pain,
-    how it ended, and the levels, then the key to the levels.
+    """One line per session: its ID (for ``history --delete``), date, routine (when there are
+    several), length, felt, pain, how it ended, and the levels, then the key to the levels.
 
     The levels are the reps of each exercise in the order the key names them ("all 4" when
     they are all the same, "-" for an exercise not in that session), so five exercises fit
@@ -65,12 +65,15 @@ def table(records: Sequence[SessionRecord], width: int = 80, tz: dt.tzinfo | Non
     narrow = width < 72
     names = {routine: _exercise_names([r for r in records if r.routine == routine])
              for routine in dict.fromkeys(r.routine for r in records)}
-    rows = [("Date", "Routine", "Length", "Felt", "Pain", "Ended", "Levels")]
-    rows += [(_local(r.started_at, tz, narrow), _short(r.routine), _minutes(r.length_s),
-              "-" if r.felt == "unknown" else r.felt, "-" if r.pain is None else str(r.pain),
-              _ended(r), _level_cell(r, names[r.routine])) for r in records]
+    rows = [("ID", "Date", "Routine", "Length", "Felt", "Pain", "Ended", "Levels")]
+    rows += [(str(r.id or ""), _local(r.started_at, tz, narrow), shown_name(r.routine),
+              _minutes(r.length_s), "-" if r.felt == "unknown" else r.felt,
+              "-" if r.pain is None else str(r.pain), _ended(r), _level_cell(r, names[r.routine]))
+             for r in records]
     if len(names) == 1:
-        rows = [row[:1] + row[2:] for row in rows]
+        rows = [row[:2] + row[3:] for row in rows]
+    if not any(r.id for r in records):  # records not from the file (nothing to --delete)
+        rows = [row[1:] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join([*(_fit(line, width) for line in lines), *_level_key(names, width)])
@@ -88,7 +91,7 @@ def _level_key(names: dict[str, list[str]], width: int) -> list[str]:
     wrapped, not cut: it is the key to the column."""
     lines = []
     for routine, exercises in names.items():
-        head = "Levels: " if len(names) == 1 else f"Levels of {_short(routine)}: "
+        head = "Levels: " if len(names) == 1 else f"Levels of {shown_name(routine)}: "
         lines += textwrap.wrap(head + ", ".join(exercises), max(width, 4),
                                subsequent_indent="  ", break_on_hyphens=False)
     return lines
@@ -103,7 +106,7 @@ def chart(records: Sequence[SessionRecord], width: int = 80) -> str:
     names = _exercise_names(records)
     label_w = min(LABEL_MAX, max([len(n) for n in names] + [len("felt")]))
     columns = width - label_w - 1 - 8  # the label, a space, then " 12→15" at the end
-    routine = _short(records[0].routine) if records else ""
+    routine = shown_name(records[0].routine) if records else ""
     if columns < 4:
         return "\n".join([f"{routine}:"] + [f"{_fit(n, width - 8)} {_first_last(records, n)}"
                                             for n in names])
@@ -162,7 +165,7 @@ def _figure(pyplot, records: Sequence[SessionRecord]):
         offset = spread(index, len(lines))
         levels.plot([p[0] for p in points], [p[1] + offset for p in points],
                     marker=MARKERS[index % len(MARKERS)], drawstyle="steps-post",
-                    label=f"{_short(routine)}: {name}" if several else name)
+                    label=f"{shown_name(routine)}: {name}" if several else name)
     levels.set_ylabel("reps")
     levels.yaxis.get_major_locator().set_params(integer=True)
     levels.set_title("Level and feeling over time")
@@ -250,8 +253,15 @@ def _ended(r: SessionRecord) -> str:
     return r.stop_reason + (f" in {r.stopped_at}" if r.stopped_at else " at the start")
 
 
-def _short(routine: str) -> str:
-    """A routine file's name without its folder (the history keeps the whole path)."""
+def describe(r: SessionRecord) -> str:
+    """One session in words: "back-pain, 2026-12-01 18:00, felt better, done"."""
+    return (f"{shown_name(r.routine)}, {_local(r.started_at, None)}, felt {r.felt}"
+            + ("" if r.pain is None else f", pain {r.pain}") + f", {_ended(r)}")
+
+
+def shown_name(routine: str) -> str:
+    """A routine file's name without its folder (the history keeps the whole path): the
+    name ``history`` shows, and takes as its ROUTINE."""
     return Path(routine).stem if os.sep in routine else routine
 
 

@@ -5,30 +5,37 @@ it started, how long it ran, the reps used for each exercise, how it ended (comp
 stopped at which exercise and why) and how the back felt afterwards.
 
 Nothing is lost, even with a crash or two sessions at once: the file is in WAL mode, every
-write is one ``BEGIN IMMEDIATE`` transaction, and a busy writer is waited for (``BUSY_S``).
-A file we cannot trust is never touched: before opening it for writing we open it read-only
-and check it (``PRAGMA quick_check``, our tables, the schema's version); a corrupt file or one
-from a newer voicecoach raises ``HistoryError`` naming the file and what to do, and stays
-byte for byte as it was. A data folder we cannot write raises ``HistoryUnavailable``, which
-the caller turns into one warning line: the session plays, unrecorded.
+write is one ``BEGIN IMMEDIATE`` transaction, and a busy writer is waited for
+(``faults.BUSY_S``). A file we cannot trust is never touched: before opening it for writing
+we open it read-only and check it (``PRAGMA quick_check``, our tables, the schema's version);
+a damaged file or one from a newer voicecoach raises ``HistoryError`` naming the file and
+what to do, and stays byte for byte as it was. A history that cannot be written (a full
+disk, a read-only folder) raises ``HistoryUnavailable``, which the caller turns into one
+warning line: the session plays, unrecorded. The file is made 0600: it is health data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
-from ..errors import HistoryError, HistoryUnavailable, InputError
+from ..errors import HistoryUnavailable, InputError
 from ..paths import data_dir
-from . import migrations
+from ..text import clip
+from . import faults, migrations
 
 FILE_NAME = "history.db"
-BUSY_S = 10.0  # how long a write waits for another session's write before giving up
+PRIVATE = 0o600  # health data: the history and its -wal, -shm are the user's only
+T = TypeVar("T")
 
 OUTCOMES = ("completed", "stopped")
 STOP_REASONS = ("quit", "signal", "error", "pain")  # quit: the user's q
@@ -117,39 +124,33 @@ def _as_utc(when: dt.datetime) -> dt.datetime:
     return when.astimezone(dt.timezone.utc).replace(microsecond=0)  # one format: sorts as text
 
 
-def parse_when(text: str) -> dt.datetime:
-    """An ISO-8601 time from the command line (``log --when``); local time if no offset."""
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--when: not an ISO-8601 time, got {text!r} "
-                         "(example: 2026-03-01T18:30 or 2026-03-01T18:30+01:00)") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # the user's own clock
-    return when.astimezone(dt.timezone.utc)
-
-
 class History:
-    """The session history in one SQLite file: ``record`` a session, list ``sessions``.
+    """The session history in one SQLite file: ``record`` a session, list ``sessions``,
+    ``delete`` one.
 
     ``History.open()`` opens (creating if needed) the file in the data folder for writing;
-    ``History.open(write=False)`` only reads, and without a file reads as empty.
+    ``History.open(write=False)`` only reads, without a file reads as empty, and where the
+    file can be read but not written (a full disk, a read-only folder) says so through
+    ``warn`` and reads it all the same. What stops each is told apart in ``faults``.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection | None, *, writable: bool):
         self.path, self._conn, self.writable = path, conn, writable
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *, write: bool = True) -> "History":
+    def open(cls, path: Path | str | None = None, *, write: bool = True,
+             warn: Callable[[str], None] | None = None) -> "History":
         path = Path(path) if path is not None else _default_path(create=write)
-        if path.exists():
-            reader = _check_readable(path)
-            if not write:
-                return cls(path, reader, writable=False)
-            reader.close()
-        elif not write:
-            return cls(path, None, writable=False)
-        return cls(path, _open_for_writing(path), writable=True)
+        exists = faults.check_path(path)  # a FIFO would hang SQLite's open: never given to it
+        if not write:
+            problem = faults.read_only_problem(path)
+            if problem:
+                (warn or _warn)(f"Warning: {problem}: sessions are read, but a session is not "
+                                "recorded until it can be written")
+            return cls(path, _read_connection(path) if exists else None, writable=False)
+        if exists:
+            _read_connection(path).close()  # a damaged or newer file is refused before a write
+        return cls(path, _open_for_writing(path, exists, warn or _warn), writable=True)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -165,37 +166,41 @@ class History:
     def record(self, session: SessionRecord) -> SessionRecord:
         """Store ``session`` in one transaction; return it with its ``id``."""
         if not self.writable:
-            raise HistoryUnavailable(f"{self.path} was opened read-only; this session is not recorded")
-        try:
-            return self._insert(session)
-        except sqlite3.Error as error:  # disk full, read-only file, busy too long
-            raise HistoryUnavailable(
-                f"cannot write the history {self.path}: {error}; this session is not recorded") from None
+            raise HistoryUnavailable(f"the history {self.path} was opened read-only")
+        return self._guarded(lambda: self._insert(session))
 
     def _insert(self, s: SessionRecord) -> SessionRecord:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = conn.execute(
+        def insert(conn: sqlite3.Connection) -> int:
+            session_id = conn.execute(
                 "INSERT INTO sessions (routine, routine_digest, started_at, length_s, outcome,"
                 " stopped_at, stop_reason, felt, pain, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (s.routine, s.routine_digest, s.started_at.isoformat(), s.length_s, s.outcome,
-                 s.stopped_at, s.stop_reason, s.felt, s.pain, s.source))
-            session_id = cursor.lastrowid
+                 s.stopped_at, s.stop_reason, s.felt, s.pain, s.source)).lastrowid
             conn.executemany(
                 "INSERT INTO levels (session_id, position, exercise, reps) VALUES (?,?,?,?)",
                 [(session_id, i, name, reps) for i, (name, reps) in enumerate(s.levels)])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
-                conn.execute("ROLLBACK")
-            raise
-        return replace(s, id=session_id)
+            return session_id
+        return replace(s, id=_transaction(self._conn, insert))
+
+    def delete(self, session_id: int) -> bool:
+        """Remove the session ``session_id`` and its levels; False if there was none."""
+        if not self.writable:
+            raise HistoryUnavailable(f"the history {self.path} was opened read-only")
+
+        def delete(conn: sqlite3.Connection) -> int:
+            conn.execute("DELETE FROM levels WHERE session_id = ?", (session_id,))
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+        return self._guarded(lambda: _transaction(self._conn, delete)) > 0
 
     def sessions(self, routine: str | None = None) -> list[SessionRecord]:
-        """Every recorded session (of ``routine`` if given), oldest first."""
+        """Every recorded session (of ``routine`` if given), oldest first. A row that is not
+        a session raises ``HistoryError``: the file is damaged."""
         if self._conn is None:
             return []
+        rows, levels = self._guarded(lambda: self._rows(routine))
+        return [_from_row(self.path, row, levels.get(row[0], ())) for row in rows]
+
+    def _rows(self, routine: str | None) -> tuple[list[tuple], dict[int, list[tuple[str, int]]]]:
         where, args = ("WHERE routine = ?", (routine,)) if routine is not None else ("", ())
         rows = self._conn.execute(
             "SELECT id, routine, routine_digest, started_at, length_s, outcome, stopped_at,"
@@ -206,52 +211,87 @@ class History:
                 "SELECT session_id, exercise, reps FROM levels JOIN sessions"
                 f" ON sessions.id = levels.session_id {where} ORDER BY session_id, position", args):
             levels.setdefault(session_id, []).append((name, reps))
-        return [_from_row(row, levels.get(row[0], ())) for row in rows]
+        return rows, levels
 
     def routines(self) -> list[str]:
         """The names of the routines with recorded sessions, alphabetically."""
         if self._conn is None:
             return []
-        return [r[0] for r in self._conn.execute("SELECT DISTINCT routine FROM sessions ORDER BY 1")]
+        return self._guarded(lambda: [r[0] for r in self._conn.execute(
+            "SELECT DISTINCT routine FROM sessions ORDER BY 1")])
+
+    def _guarded(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, waiting out another program's lock; SQLite's and the system's
+        failures as our one-line errors."""
+        try:
+            return faults.waiting(self.path, attempt)
+        except (sqlite3.Error, OSError) as error:
+            raise faults.as_error(self.path, error) from None
 
 
-def _from_row(row: tuple, levels: Iterable[tuple[str, int]]) -> SessionRecord:
+def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(conn)`` in one ``BEGIN IMMEDIATE`` transaction, committed or rolled back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _from_row(path: Path, row: tuple, levels: Iterable[tuple[str, int]]) -> SessionRecord:
+    """The session in ``row``, or ``HistoryError`` naming the file: a row we did not write."""
     (session_id, routine, digest, started_at, length_s, outcome, stopped_at, stop_reason,
      felt, pain, source) = row
-    return SessionRecord(routine=routine, routine_digest=digest,
-                         started_at=dt.datetime.fromisoformat(started_at), length_s=length_s,
-                         levels=tuple(levels), outcome=outcome, stopped_at=stopped_at,
-                         stop_reason=stop_reason, felt=felt, pain=pain, source=source,
-                         id=session_id)
+    try:
+        when = dt.datetime.fromisoformat(started_at)
+    except (TypeError, ValueError):
+        raise faults.damaged(path, f"session {session_id}: started_at is not a time: "
+                                   f"{clip(str(started_at))!r}") from None
+    try:
+        return SessionRecord(routine=routine, routine_digest=digest, started_at=when,
+                             length_s=length_s, levels=tuple(levels), outcome=outcome,
+                             stopped_at=stopped_at, stop_reason=stop_reason, felt=felt,
+                             pain=pain, source=source, id=session_id)
+    except (InputError, TypeError, ValueError) as error:
+        raise faults.damaged(path, f"session {session_id}: {clip(str(error), 80)}") from None
 
 
 def _default_path(create: bool) -> Path:
     try:
         return data_dir(create) / FILE_NAME
     except OSError as error:
-        raise HistoryUnavailable(f"cannot use the data folder for the history: {error}; "
-                                 "this session is not recorded") from None
+        raise HistoryUnavailable(f"cannot use the data folder for the history: {error}") from None
 
 
-def _check_readable(path: Path) -> sqlite3.Connection:
-    """Open ``path`` read-only and make sure it is a sound history of a schema we know."""
+def _read_connection(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the sound history of a schema we know at ``path``.
+
+    Where SQLite cannot make its lock files beside it (a read-only folder, a full disk), the
+    file is read as immutable: nobody can be writing it there."""
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True,
-                               timeout=BUSY_S, isolation_level=None, check_same_thread=False)
+        return faults.waiting(path, lambda: _checked(path, "mode=ro"))
     except sqlite3.Error as error:
-        raise HistoryUnavailable(f"cannot read the history {path}: {error}") from None
+        if not faults.cannot_write(error):
+            raise faults.as_error(path, error) from None
+    try:
+        return _checked(path, "mode=ro&immutable=1")
+    except sqlite3.Error as error:
+        raise faults.as_error(path, error) from None
+
+
+def _checked(path: Path, mode: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=faults.TRY_S,
+                           isolation_level=None, check_same_thread=False)
     try:
         problem = _problem(conn)
-    except sqlite3.DatabaseError as error:
-        problem = str(error)
-    if problem:
-        conn.close()
-        raise HistoryError(f"{path} is not a usable voicecoach history ({problem}); it was left "
-                           f"as it is: move it aside (mv {path} {path}.broken) and voicecoach "
-                           "starts a new one")
-    try:
+        if problem:
+            raise faults.damaged(path, problem)
         migrations.check_known(conn)
-    except HistoryError:
+    except BaseException:
         conn.close()
         raise
     return conn
@@ -261,30 +301,70 @@ def _problem(conn: sqlite3.Connection) -> str | None:
     """What is wrong with the database behind ``conn``, or None."""
     result = [row[0] for row in conn.execute("PRAGMA quick_check")]
     if result != ["ok"]:
-        return "damaged: " + "; ".join(result[:2])
+        return "; ".join(result[:2])
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and migrations.TABLE not in tables:
         return "its tables are not voicecoach's"
-    return None
+    missing = [t for t in migrations.tables_made(migrations.applied_names(conn)) if t not in tables]
+    return f"the table {missing[0]} is missing" if missing else None
 
 
-def _open_for_writing(path: Path) -> sqlite3.Connection:
+def _open_for_writing(path: Path, exists: bool, warn: Callable[[str], None]) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as error:
-        raise HistoryUnavailable(f"cannot write the history {path}: {error}; "
-                                 "this session is not recorded") from None
+        if exists:
+            _tighten(path, warn)
+        else:
+            _create_private(path)
+        conn = sqlite3.connect(path, timeout=faults.TRY_S, isolation_level=None,
+                               check_same_thread=False)
+    except (OSError, sqlite3.Error) as error:
+        raise faults.as_error(path, error) from None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
-            raise sqlite3.OperationalError("the file system does not allow WAL mode")
-        conn.execute("PRAGMA synchronous = FULL")  # a committed session survives a power cut
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrations.migrate(conn)
+        faults.waiting(path, lambda: _set_up(conn))
     except BaseException as error:
         conn.close()
-        if isinstance(error, sqlite3.Error):
-            raise HistoryUnavailable(f"cannot write the history {path}: {error}; "
-                                     "this session is not recorded") from None
+        if isinstance(error, (sqlite3.Error, OSError)):
+            raise faults.as_error(path, error) from None
         raise
     return conn
+
+
+def _set_up(conn: sqlite3.Connection) -> None:
+    if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+        raise HistoryUnavailable(f"the file system of {migrations.database_file(conn)} does "
+                                 "not allow SQLite's WAL mode")
+    conn.execute("PRAGMA synchronous = FULL")  # a committed session survives a power cut
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrations.migrate(conn)
+
+
+def _create_private(path: Path) -> None:
+    """An empty file (an empty SQLite database) readable by this user only, whatever the
+    umask or the folder's mode: the history is health data. SQLite gives its -wal and -shm
+    files the mode of the database."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE)
+    except FileExistsError:  # another session made it a moment ago
+        return
+    try:
+        os.fchmod(handle, PRIVATE)  # the umask narrowed os.open's mode, never widens fchmod's
+    finally:
+        os.close(handle)
+
+
+def _tighten(path: Path, warn: Callable[[str], None]) -> None:
+    """A history (and its -wal, -shm) readable by others is made ours only, saying so once."""
+    info = os.stat(path)
+    mode = info.st_mode & 0o777
+    if not mode & 0o077 or info.st_uid != os.geteuid():
+        return
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chmod(file, PRIVATE)
+    warn(f"Note: the history {path} could be read by other users (mode {mode:04o}); "
+         f"it is now {PRIVATE:04o}, yours only")
+
+
+def _warn(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)

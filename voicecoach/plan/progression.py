@@ -14,7 +14,9 @@ for today, worked out from the past sessions of the routine, oldest first. The r
   It neither counts as good nor resets the count, so a phone call never costs progress.
 - Each session's own level is the starting point for the next (kept within ``start`` and
   ``max``, which may have changed since): a session played at another level (``--level N``)
-  starts a new count at that level. Exercises are matched by name, so a renamed exercise
+  starts a new count at that level. Sessions count in the order they started, so two good
+  sessions logged with an earlier ``--when`` than a session played since do not raise the
+  level played in it; the reason says so ("played at 3 where 4 was due"). Exercises are matched by name, so a renamed exercise
   starts again from ``start``; a session without the exercise is passed over.
 - The pain score (0-10, ``log --pain``) is a traffic light, over all of the above: 0 to 3
   go on (the session counts as the rest of it says; a completed session with a low score and
@@ -118,12 +120,14 @@ def level_today(start: int, maximum: int, past: Sequence[Attempt]) -> Level:
         used = min(max(attempt.reps, start), maximum)
         if used != level:
             good = 0  # a new level (chosen with --level, or the range changed): a new count
-        level, good, reason = _step(used, good, attempt, start, maximum)
+        level, good, reason = _step(used, good, attempt, start, maximum, due=level)
     return Level(level, reason, last_reps=tried[-1].reps)
 
 
-def _step(used: int, good: int, attempt: Attempt, start: int, maximum: int) -> tuple[int, int, str]:
-    """(next level, good sessions counted at it, why) after one session at level ``used``."""
+def _step(used: int, good: int, attempt: Attempt, start: int, maximum: int,
+          due: int) -> tuple[int, int, str]:
+    """(next level, good sessions counted at it, why) after one session at level ``used``,
+    when the level ``due`` for it was (by the sessions before it)."""
     verdict = attempt.verdict
     if verdict == "bad":
         why = _bad_why(attempt)
@@ -139,6 +143,11 @@ def _step(used: int, good: int, attempt: Attempt, start: int, maximum: int) -> t
         return used, good, f"same as last time ({good} of {GOOD_IN_A_ROW} good sessions)"
     if verdict == "stay":
         return used, 0, f"same as last time: pain {attempt.pain} last session (4 or 5: stay)"
+    if used != due:
+        # Not what the sessions before it earned (--level, or sessions logged afterwards with
+        # an earlier --when): the level follows the last one played, and it is said so.
+        return used, good, (f"as in the last session, played at {used} where {due} was due "
+                            f"(not counted; {good} of {GOOD_IN_A_ROW} good sessions at {used})")
     return used, good, (f"same as last time (last session not counted; "
                         f"{good} of {GOOD_IN_A_ROW} good sessions)")
 

@@ -29,7 +29,7 @@ def write_report(source: str, output: Path | str, start: str | None = None, end:
                  tz: dt.tzinfo | None = None, today: dt.date | None = None) -> Path:
     """Write the report on ``source``'s sessions from ``start`` to ``end`` (ISO days, both
     included; default all) into ``output``; returns ``output``."""
-    from ..history.journal import history_name
+    from ..history.journal import recorded_name
     from ..history.programme import per_week_of_name
     from ..history.store import History
     from .summary import parse_day, summarize
@@ -39,7 +39,7 @@ def write_report(source: str, output: Path | str, start: str | None = None, end:
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"-o: the folder {str(folder)!r} does not exist")
-    name = history_name(source)
+    name = recorded_name(source)
     with History.open(write=False) as history:
         sessions = history.sessions(name)
     summary = summarize(_shown(source), sessions, per_week_of_name(name), first, last, tz, today)

@@ -31,9 +31,9 @@ def remind(routine: str | None, at: str | None = None, days: str | None = None,
         return [f"{name}: {when} ({unit})" for name, when, unit in system.listed()] or ["No reminders."]
     if routine is None:
         raise InputError("give a ROUTINE (or --list)")
-    from ..history.journal import history_name
+    from ..history.journal import recorded_name
     if off:
-        system.remove(history_name(routine))
+        system.remove(recorded_name(routine))
         return [f"Removed the reminder for {routine}."]
     reminder, title = _reminder(routine, at, days)
     if ics is not None:
@@ -48,12 +48,12 @@ def remind(routine: str | None, at: str | None = None, days: str | None = None,
 
 
 def _reminder(routine: str, at: str | None, days: str | None) -> tuple[Reminder, str]:
-    from ..history.journal import history_name
+    from ..history.journal import recorded_name
     from ..routine import load_routine
     hour, minute = parse_at(at)
     chosen = parse_days(days)
     title = load_routine(routine).title  # a routine that does not load is refused now
-    return Reminder(history_name(routine), hour, minute, chosen), title
+    return Reminder(recorded_name(routine), hour, minute, chosen), title
 
 
 def _ics_command(routine: str, reminder: Reminder) -> str:
