@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_export  # noqa: E402
 import bench_live  # noqa: E402
 import bench_pause  # noqa: E402
+import bench_piper  # noqa: E402
 import bench_report  # noqa: E402
 import bench_spoken  # noqa: E402
 import intelligibility  # noqa: E402
@@ -55,7 +56,8 @@ from voicecoach.routine.load import BUILTIN_DIR  # noqa: E402
 from voicecoach.speech.engines import DEFAULT_RATE  # noqa: E402
 from voicecoach.speech.pyttsx3_engine import DEFAULT_VOICE  # noqa: E402
 
-ENGINE = "espeak"  # the figures are espeak-ng's: the engine every install has
+ENGINE = "espeak"  # the main figures are espeak-ng's, the engine every install has; the
+# default engine's (Piper where installed) are bench_piper's, side by side
 
 SIZES = {"10min": 600, "30min": 1800, "2h": 7200}
 QUICK_SIZES = {"10min": 20, "30min": 40, "2h": 60}  # stand-ins: same keys, seconds not minutes
@@ -98,12 +100,12 @@ class Bench:
     def fresh_cache(self) -> Path:
         return self.scratch("cache")
 
-    def session(self, label: str, cache: Path, rate: int = DEFAULT_RATE):
+    def session(self, label: str, cache: Path, rate: int = DEFAULT_RATE, engine: str = ENGINE):
         """The routine prepared in this process with ``cache``; a child given the same cache
         plays exactly these samples (espeak-ng does not repeat itself bit for bit)."""
         from voicecoach.session.prepare import prepare
         with self.cache_in_environment(cache):
-            return prepare(str(self.routines[label]), engine=ENGINE, rate=rate)
+            return prepare(str(self.routines[label]), engine=engine, rate=rate)
 
     @contextlib.contextmanager
     def cache_in_environment(self, cache: Path):
@@ -218,20 +220,20 @@ def live_jobs(bench: Bench) -> dict:
             "naive": on_server(lambda server: naive_measured(bench, server))}
     for rate in RATES:
         jobs[f"rate_{rate}"] = on_server(lambda server, rate=rate: play_measured(bench, server, "holds", rate))
-    return jobs
+    return jobs | bench_piper.live_jobs(bench, first_sound, play_measured, on_server)
 
 
-def first_sound(bench: Bench, server) -> dict:
+def first_sound(bench: Bench, server, engine: str = ENGINE) -> dict:
     """Median seconds from ``play``'s process start to its first sound, after the lead-in."""
     runs = QUICK_FIRST_SOUND_RUNS if bench.quick else FIRST_SOUND_RUNS
     warm = bench.fresh_cache()
-    bench.session("builtin", warm)
-    figures = {}
+    bench.session("builtin", warm, engine=engine)
+    figures = {"engine": engine, "load_average": round(os.getloadavg()[0], 2)}
     for state in ("cold", "warm"):
         times = []
         for _ in range(runs):
             cache = bench.fresh_cache() if state == "cold" else warm
-            env = server.env(dict(bench.env, VOICECOACH_CACHE_DIR=str(cache)))
+            env = server.env(dict(bench_piper.settings_env(bench, engine), VOICECOACH_CACHE_DIR=str(cache)))
             run = bench_live.run_recorded(server, play_command(bench.routines["builtin"]), env,
                                           PLAY_TIMEOUT_S, stop_at_sound=True)
             if run.first_loud is None:
@@ -244,17 +246,18 @@ def first_sound(bench: Bench, server) -> dict:
     return figures
 
 
-def play_measured(bench: Bench, server, label: str, rate: int) -> dict:
+def play_measured(bench: Bench, server, label: str, rate: int, engine: str = ENGINE) -> dict:
     """Record ``play`` of routine ``label`` at ``rate`` and measure it against its plan."""
     cache = bench.fresh_cache()
-    session = bench.session(label, cache, rate)
-    env = server.env(dict(bench.env, VOICECOACH_CACHE_DIR=str(cache)))
+    session = bench.session(label, cache, rate, engine)
+    env = server.env(dict(bench_piper.settings_env(bench, engine), VOICECOACH_CACHE_DIR=str(cache)))
     run = bench_live.run_recorded(server, play_command(bench.routines[label], rate), env, PLAY_TIMEOUT_S)
     if run.returncode:
         raise bench_live.BenchError(f"play exited with {run.returncode}: {run.stderr.strip()[-300:]}")
     reference = np.concatenate(list(session.chunks()))
     figures = bench_live.measure_session(run.samples, reference, session.timeline)
-    figures.update(planned_s=round(session.timeline.total_s, 3), rate=rate)
+    figures.update(planned_s=round(session.timeline.total_s, 3), rate=rate, engine=engine,
+                   load_average=round(os.getloadavg()[0], 2))
     return figures
 
 
@@ -462,9 +465,14 @@ def run(quick: bool, intelligible: bool = False) -> dict:
         results["export"] = export_figures(bench)
         results["memory"] = memory_figures(bench, results["export"])
         results["baseline_mp3"] = baseline_figures(bench, results["export"])
+        results["engines"] = {engine: bench_piper.engine_figures(bench, engine) for engine in bench_piper.engines()}
         live = run_jobs(live_jobs(bench), parallel=quick)
         results["first_sound"] = live.pop("first_sound")
         results["live"] = {"ours": live.pop("ours"), "naive": live.pop("naive")}
+        results["first_sound_engines"] = {ENGINE: results["first_sound"]} | {
+            engine: live.pop(f"first_sound_{engine}") for engine in bench_piper.engines() if engine != ENGINE}
+        results["live_engines"] = {ENGINE: results["live"]["ours"]} | {
+            engine: live.pop(f"live_{engine}") for engine in bench_piper.engines() if engine != ENGINE}
         results["rates"] = {str(rate): live[f"rate_{rate}"] for rate in RATES}
         pause = run_jobs(pause_jobs(bench), parallel=quick)
         results["pause"] = {name: pause[f"pause_{name}"] for name in PAUSE_DEVICES} | {"button": pause["button"]}

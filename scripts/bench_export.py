@@ -5,7 +5,7 @@ its own: ``os.wait4`` returns the child's resource usage, including ``ru_maxrss`
 child times its two phases itself (prepare: load, synthesize or read the cache, plan;
 export: render and write) and prints them as JSON.
 
-    python3 scripts/bench_export.py ROUTINE OUTPUT     # the child; prints JSON
+    python3 scripts/bench_export.py ROUTINE OUTPUT [ENGINE]    # the child; prints JSON
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from voicecoach.plan.model import CHIME, SPEECH, Timeline  # noqa: E402
 CHILD_TIMEOUT_S = 900
 
 
-def child(routine: str, output: str) -> dict:
-    """Prepare and export ``routine`` to ``output``; the figures as a dict (seconds)."""
+def child(routine: str, output: str, engine: str = "espeak") -> dict:
+    """Prepare and export ``routine`` to ``output`` with ``engine``; the figures (seconds)."""
     started = time.perf_counter()
     from voicecoach.export.exporter import export_session
     from voicecoach.session.prepare import prepare
     imported = time.perf_counter()
-    session = prepare(routine, engine="espeak")
+    session = prepare(routine, engine=engine)
     prepared = time.perf_counter()
     export_session(session, Path(output))
     done = time.perf_counter()
@@ -43,7 +43,7 @@ def child(routine: str, output: str) -> dict:
             "synthesized": session.speech.synthesized, "bytes": Path(output).stat().st_size}
 
 
-def run_export(routine: Path, output: Path, cache_dir: Path) -> dict:
+def run_export(routine: Path, output: Path, cache_dir: Path, engine: str = "espeak") -> dict:
     """Export in a fresh process with ``cache_dir`` as the speech cache; speeds and peak RSS.
 
     ``speed_x`` counts the work (prepare + export); ``command_speed_x`` the whole process,
@@ -53,7 +53,7 @@ def run_export(routine: Path, output: Path, cache_dir: Path) -> dict:
     env = dict(private_env(cache_dir.parent / "user"), VOICECOACH_CACHE_DIR=str(cache_dir))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, __file__, str(routine), str(output)], env=env,
+        process = subprocess.Popen([sys.executable, __file__, str(routine), str(output), engine], env=env,
                                    stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         usage = _wait_with_usage(process, f"exporting {routine.name}")
         wall = time.perf_counter() - started
@@ -63,7 +63,7 @@ def run_export(routine: Path, output: Path, cache_dir: Path) -> dict:
             raise RuntimeError(f"exporting {routine.name} failed: {err.read().decode(errors='replace').strip()}")
         figures = json.loads(out.read())
     work = figures["prepare_s"] + figures["export_s"]
-    figures.update(wall_s=wall, speed_x=figures["audio_s"] / work,
+    figures.update(engine=engine, wall_s=wall, load_average=round(os.getloadavg()[0], 2), speed_x=figures["audio_s"] / work,
                    command_speed_x=figures["audio_s"] / wall, peak_mb=usage.ru_maxrss * 1024 / 1e6)
     return {key: _rounded(value) for key, value in figures.items()}
 
@@ -138,4 +138,4 @@ def _mp3(samples: np.ndarray, sample_rate: int) -> bytes:
 
 
 if __name__ == "__main__":
-    print(json.dumps(child(sys.argv[1], sys.argv[2])))
+    print(json.dumps(child(*sys.argv[1:4])))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bench_piper
+
 # Words heard right at every rate (issue 14: 140 WPM, and no regression at 110 and 200).
 INTELLIGIBLE_PCT = {"piper": 97.0, "espeak": 90.0}
 
@@ -37,6 +39,7 @@ def targets(results: dict) -> dict:
     _pause_targets(results["pause"], judge)
     _spoken_targets(results["spoken"], judge)
     _intelligibility_targets(results["intelligibility"], judge)
+    bench_piper.targets(results, judge)
     return found
 
 
@@ -75,7 +78,8 @@ def _intelligibility_targets(heard: dict, judge) -> None:
 
 def table(results: dict) -> str:
     """The figures as a plain-text report."""
-    parts = [_header(results), _exports(results), _memory(results), _first_sound(results), _live(results),
+    parts = [_header(results), _exports(results), _memory(results), bench_piper.report(results),
+             _first_sound(results), _live(results),
              _holds(results), _pause(results), _spoken(results), _intelligibility(results), _targets(results)]
     return "\n\n".join(parts)
 

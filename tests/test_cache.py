@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -156,3 +157,76 @@ def test_two_real_exports_at_once_share_the_cache_safely(tmp_path):
     assert all(cache_module._read_entry(e, 22050) is not None for e in pcm)
     assert all(_mode(e) == 0o600 for e in pcm)
     assert np.all([_mode(e) == 0o700 for e in entries if e.is_dir()])
+
+
+class ConcurrentFake(FakeSynthesizer):
+    """Says it can speak ``workers`` texts at once, and proves it: each call waits until that
+    many are in flight (a barrier), which one call at a time would never reach."""
+
+    def __init__(self, workers: int):
+        super().__init__()
+        self.workers = workers
+        self._together = threading.Barrier(workers, timeout=10)
+
+    def synthesize(self, text: str) -> Audio:
+        self._together.wait()
+        return super().synthesize(text)
+
+
+def _entries(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.rglob("*.pcm"))}
+
+
+def test_prefetch_speaks_missing_texts_at_once_and_stores_what_one_at_a_time_would(tmp_path):
+    texts = [f"Cue number {n} " + "word " * n for n in range(8)] + ["Cue number 1 word "]
+    serial = SpeechCache(FakeSynthesizer(), tmp_path / "serial")
+    serial.prefetch(texts)
+    done = []
+    parallel = SpeechCache(ConcurrentFake(2), tmp_path / "parallel")
+    parallel.prefetch(texts, progress=lambda n, total: done.append((n, total)))
+    assert _entries(tmp_path / "parallel") == _entries(tmp_path / "serial")
+    assert len(_entries(tmp_path / "serial")) == 8
+    assert parallel.synthesized == serial.synthesized == 8  # the repeated text once
+    assert done == [(n, 9) for n in range(1, 10)]  # in order, one per text
+    assert [parallel.samples(t) for t in texts] == [serial.samples(t) for t in texts]
+
+
+def test_prefetch_in_parallel_synthesizes_only_what_is_missing(tmp_path):
+    SpeechCache(FakeSynthesizer(), tmp_path).prefetch(["One.", "Two."])
+    fake = ConcurrentFake(2)
+    cache = SpeechCache(fake, tmp_path)
+    cache.prefetch(["One.", "Three.", "Two.", "Four."])
+    assert sorted(fake.calls) == ["Four.", "Three."] and cache.synthesized == 2
+
+
+class HeldFake(FakeSynthesizer):
+    """Speaks two texts at once; after the first ``free`` calls, each waits for ``go``."""
+
+    workers = 2
+
+    def __init__(self, free: int):
+        super().__init__()
+        self.free, self.go, self.started, self._lock = free, threading.Event(), 0, threading.Lock()
+
+    def synthesize(self, text: str) -> Audio:
+        with self._lock:
+            self.started += 1
+            held = self.started > self.free
+        if held:
+            self.go.wait(10)
+        return super().synthesize(text)
+
+
+def test_a_stopped_prefetch_stops_its_threads_and_stores_nothing_after(tmp_path):
+    fake = HeldFake(free=2)
+    cache = SpeechCache(fake, tmp_path)
+
+    def stop(done, total):
+        if done == 2:
+            fake.go.set()  # the two texts being spoken finish; the 36 queued never start
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.prefetch([f"Text {n}." for n in range(40)], progress=stop)
+    assert len(fake.calls) <= 4
+    assert len(_entries(tmp_path)) == 2

@@ -303,10 +303,13 @@ def plan(request, as_json):
         voicecoach plan back-pain
         voicecoach plan my-routine.yaml --rate 120 --json
     """
+    from .progress import Progress
     from .session.prepare import prepare
     with stop_signals():  # SIGTERM while the speech is made: its temporaries go, one line
         today = _today(request)
-        session = prepare(today)
+        # A first plan with Piper takes seconds: say so on a terminal (stdout stays the plan).
+        with Progress("Preparing speech", sys.stderr.isatty()) as bar:
+            session = prepare(today, progress=bar.update)
     if as_json:
         shown = session.timeline.to_dict()
         shown["levels"] = _levels_json(today.levels)

@@ -7,7 +7,7 @@ everything that changes its output (engine, voice, rate, engine version) for the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..audio import Audio
 
@@ -20,6 +20,19 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str) -> Audio:
         """Speak ``text`` into audio (untrimmed). Raises ``EngineError`` on failure."""
         ...
+
+
+@runtime_checkable
+class Concurrent(Protocol):
+    """A synthesizer that can speak ``workers`` texts at once, each from its own thread
+    (each text's samples the same as when spoken alone): ``SpeechCache.prefetch`` uses it."""
+
+    workers: int
+
+
+def workers_of(synthesizer) -> int:
+    """How many texts ``synthesizer`` may speak at once: 1 unless it says it is ``Concurrent``."""
+    return max(1, int(synthesizer.workers)) if isinstance(synthesizer, Concurrent) else 1
 
 
 @dataclass(frozen=True)

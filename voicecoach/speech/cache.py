@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -40,6 +41,7 @@ from ..audio import Audio
 from ..errors import EngineError, InputError
 from ..paths import cache_dir
 from ..text import clip
+from . import workers_of
 
 _MAGIC = b"VCSPEECH1"
 _HEADER = struct.Struct("<9sIQ32s")  # magic, sample rate, sample count, sha256 of samples
@@ -85,26 +87,60 @@ class SpeechCache:
         return self._lengths[text]
 
     def audio(self, text: str) -> Audio:
+        found = self._known(text)
+        if found is not None:
+            return found
+        audio, _ = self._keep(text, self._remake(text, self._path(text)))
+        return audio
+
+    def _path(self, text: str) -> Path | None:
+        return self.path_for(text) if self.directory is not None else None
+
+    def _known(self, text: str) -> Audio | None:
+        """``text``'s audio from memory or disk (the version measured, if one was), else None."""
         if text in self._memory:
             self._memory.move_to_end(text)
             return self._memory[text]
-        path = self.path_for(text) if self.directory is not None else None
+        path = self._path(text)
         entry = self._unsaved.get(text) or (_read_entry(path, self.sample_rate) if path else None)
         if entry is None or (text in self._digests and entry[1] != self._digests[text]):
-            entry = self._remake(text, path)
+            return None
+        return self._keep(text, entry)[0]
+
+    def _keep(self, text: str, entry: tuple[Audio, bytes]) -> tuple[Audio, bytes]:
         audio, digest = entry
         self._digests.setdefault(text, digest)
         self._lengths.setdefault(text, len(audio))
         self._remember(text, audio)
-        return audio
+        return entry
 
     def prefetch(self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None) -> None:
-        """Make sure every text is cached (and measured) before scheduling."""
+        """Make sure every text is cached (and measured) before scheduling.
+
+        A synthesizer that speaks several texts at once (``Concurrent``) is given the
+        missing ones on that many threads; they are stored in order, here, so the cache and
+        every sample are what one at a time would have made."""
         texts = list(texts)
-        for done, text in enumerate(texts, 1):
-            self.samples(text)
-            if progress:
-                progress(done, len(texts))
+        workers = workers_of(self.synthesizer)
+        with ThreadPoolExecutor(workers, thread_name_prefix="voicecoach-synth") if workers > 1 \
+                else contextlib.nullcontext() as pool:
+            pending = self._start_missing(texts, pool) if pool else {}
+            try:
+                for done, text in enumerate(texts, 1):
+                    if text in pending:  # popped: no audio is held here once stored
+                        self.synthesized += 1
+                        self._keep(text, self._stored(text, self._path(text), pending.pop(text).result()))
+                    self.samples(text)
+                    if progress:
+                        progress(done, len(texts))
+            finally:  # a cancelled prepare stops after the texts being spoken
+                for future in pending.values():
+                    future.cancel()
+
+    def _start_missing(self, texts: list[str], pool: ThreadPoolExecutor) -> dict[str, Future]:
+        """Synthesis started on ``pool`` for each text neither in memory nor on disk."""
+        return {text: pool.submit(self._spoken, text) for text in dict.fromkeys(texts)
+                if text not in self._lengths and self._known(text) is None}
 
     def _remake(self, text: str, path: Path | None) -> tuple[Audio, bytes]:
         """Synthesize ``text`` and publish it, or adopt the version another process published."""
@@ -116,7 +152,10 @@ class SpeechCache:
                 raise EngineError(f"the cached speech for {text[:40]!r} changed during the session "
                                   f"({path}); run the command again")
             return audio, self._digests[text]
-        audio = self._synthesize(text)
+        return self._stored(text, path, self._synthesize(text))
+
+    def _stored(self, text: str, path: Path | None, audio: Audio) -> tuple[Audio, bytes]:
+        """``audio`` published at ``path`` (or the version another process published first)."""
         if path is not None:
             try:
                 _publish(path, audio)
@@ -144,10 +183,14 @@ class SpeechCache:
                   "going on without it", file=sys.stderr, flush=True)
 
     def _synthesize(self, text: str) -> Audio:
+        self.synthesized += 1
+        return self._spoken(text)
+
+    def _spoken(self, text: str) -> Audio:
+        """The trimmed speech of ``text``; touches no state, so prefetch's threads call it."""
         audio = self.synthesizer.synthesize(text)
         if audio.sample_rate != self.sample_rate:
             audio = audio.resampled(self.sample_rate)
-        self.synthesized += 1
         trimmed = audio.trimmed()
         if not len(trimmed):  # a 0-second cue: an invisible chapter, an empty subtitle
             raise InputError(f"the voice says nothing aloud for {clip(text)!r}; write words it can say")

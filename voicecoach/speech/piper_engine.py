@@ -10,7 +10,11 @@ a package ``NAME-xx-piper-voice`` may be called NAME). Choices made here:
   against espeak-ng (``RATE_TO_LENGTH_SCALE``), so one WPM means about one speed;
 - Piper speaks sentence by sentence without a pause between them: we add one;
 - output is resampled to the session rate when a voice has another one;
-- ``identity`` holds the model's and config's sha256, so the cache never mixes voices.
+- ``identity`` holds the model's and config's sha256, so the cache never mixes voices;
+- onnxruntime computes each text on one thread (``ORT_THREADS``): its rounding depends on
+  how many threads share one run, so one thread gives the same samples on every machine;
+  speed comes instead from ``workers`` texts synthesized at once on one shared session
+  (the cache's ``prefetch`` does that), which on 2 cores is faster than 2 threads per run.
 piper is imported lazily and the model is loaded on first use, once per process, so a plan
 that the cache can answer needs neither; a voice is found from the installed packages'
 metadata alone, so a wrong name is answered before anything is loaded.
@@ -18,11 +22,14 @@ metadata alone, so a wrong name is answered before anything is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import difflib
 import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -48,7 +55,18 @@ SENTENCE_PAUSE_S = 0.25  # at length_scale 1; espeak-ng pauses ~0.4 s between se
 # (within 2%; espeak-ng itself speaks 10-15% faster than the rate it is given).
 RATE_TO_LENGTH_SCALE = ((80, 2.57), (100, 2.11), (120, 1.70), (140, 1.40), (160, 1.24),
                         (180, 1.01), (200, 0.82), (250, 0.675), (300, 0.47))
-_LOCK = threading.Lock()
+# One thread per run (see above); texts at once: one per core, at most 2. Each run holds
+# working memory for the sentence it speaks (about 21 MB per second of speech with joe, so
+# ~270 MB for the longest sentences a routine may have), so texts run together only while
+# their longest sentences add up to at most SHARED_CHARS; a longer one runs alone. Peak
+# memory is then set by the longest sentence, not by the session's length.
+ORT_THREADS = 1
+WORKERS = max(1, min(2, len(os.sched_getaffinity(0))))
+SHARED_CHARS = 160
+# Working memory goes back to the system after each run (see _return_memory_after_runs).
+MMAP_THRESHOLD_BYTES = 1 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter (glibc's malloc.h)
+_LOAD_LOCK = threading.Lock()
 _LOADED: dict[tuple[Path, Path], object] = {}  # (model, config) -> PiperVoice: ~0.5 s to load
 _DIGESTS: dict[tuple, str] = {}  # (path, size, mtime) -> sha256
 
@@ -201,6 +219,7 @@ class PiperSynthesizer:
     """``synthesize(text)``: 22.05 kHz mono speech from a Piper voice, the same every time."""
 
     sample_rate = SAMPLE_RATE
+    workers = WORKERS  # texts it can synthesize at once, each from its own thread
 
     def __init__(self, voice: str | None = None, rate: int = 140, *,
                  length_scale: float | None = None):
@@ -212,36 +231,92 @@ class PiperSynthesizer:
         self.length_scale = length_scale if length_scale is not None else length_scale_for(rate)
         self.identity = (f"piper:{_versions()}:{sha256_of(self.voice.model)}:"
                          f"{sha256_of(self.voice.config)[:16]}:ls={self.length_scale:.4f}:"
-                         f"noise=0:pause={SENTENCE_PAUSE_S}:{self.sample_rate}")
+                         f"noise=0:pause={SENTENCE_PAUSE_S}:threads={ORT_THREADS}:{self.sample_rate}")
 
     def synthesize(self, text: str) -> Audio:
         from piper import SynthesisConfig
         settings = SynthesisConfig(length_scale=self.length_scale, noise_scale=0.0,
                                    noise_w_scale=0.0)
         pause = np.zeros(round(SENTENCE_PAUSE_S * self.length_scale * self.voice_rate), np.int16)
-        with _LOCK:
-            model = _load(self.voice)
-            try:
+        model = _load(self.voice)
+        try:  # no lock: a session runs from many threads, and piper locks its phonemizer
+            with _IN_FLIGHT.share(longest_sentence(text)):
                 sentences = [c.audio_int16_array for c in model.synthesize(text, settings)]
-            except Exception as error:  # onnxruntime's errors derive from Exception only
-                raise EngineError(f"Piper failed to speak {text[:40]!r}: {error}") from None
+        except Exception as error:  # onnxruntime's errors derive from Exception only
+            raise EngineError(f"Piper failed to speak {text[:40]!r}: {error}") from None
         parts = [part for sentence in sentences for part in (pause, sentence)][1:]
         audio = Audio(np.concatenate(parts) if parts else np.zeros(0, np.int16), self.voice_rate)
         return audio.resampled(self.sample_rate)
 
 
+def longest_sentence(text: str) -> int:
+    """Characters in ``text``'s longest sentence: what sets a run's working memory."""
+    return max(len(part) for part in re.split(r"(?<=[.!?])\s+", text))
+
+
+class _Share:
+    """Runs at once while their sizes add up to at most ``limit``; one larger runs alone."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used, self._changed = limit, 0, threading.Condition()
+
+    @contextlib.contextmanager
+    def share(self, size: int):
+        with self._changed:
+            self._changed.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
+            self.used += size
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= size
+                self._changed.notify_all()
+
+
+_IN_FLIGHT = _Share(SHARED_CHARS)
+
+
 def _load(voice: PiperVoiceFiles):
-    """The loaded model, once per process. Called with ``_LOCK`` held."""
+    """The loaded model, once per process, shared by every thread."""
     key = (voice.model, voice.config)
-    if key not in _LOADED:
-        try:
-            from piper import PiperVoice
-        except ImportError as error:
-            raise EngineError(f"the Piper speech engine could not be loaded ({error}); "
-                              f"{INSTALL_HINT}") from None
-        try:
-            _LOADED[key] = PiperVoice.load(voice.model, config_path=voice.config)
-        except Exception as error:  # onnxruntime's errors derive from Exception only
-            raise EngineError(f"Piper could not load the voice {voice.model}: "
-                              f"{type(error).__name__}: {error}") from None
-    return _LOADED[key]
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _loaded_voice(voice)
+        return _LOADED[key]
+
+
+def _loaded_voice(voice: PiperVoiceFiles):
+    try:
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+    except ImportError as error:
+        raise EngineError(f"the Piper speech engine could not be loaded ({error}); "
+                          f"{INSTALL_HINT}") from None
+    try:  # PiperVoice.load, with our session options
+        session = onnxruntime.InferenceSession(str(voice.model), sess_options=_session_options(onnxruntime),
+                                               providers=["CPUExecutionProvider"])
+        return PiperVoice(config=PiperConfig.from_dict(_config(voice)), session=session)
+    except Exception as error:  # onnxruntime's errors derive from Exception only
+        raise EngineError(f"Piper could not load the voice {voice.model}: "
+                          f"{type(error).__name__}: {error}") from None
+
+
+def _session_options(onnxruntime):
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = ORT_THREADS
+    # Spinning threads wait for work by burning a core: on a busy machine that slows the rest.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # onnxruntime's arena keeps the most any run needed, and fragments as sentence lengths
+    # vary (measured: 625 MB after a 10-minute routine, 936 MB after a 2-hour one).
+    options.enable_cpu_mem_arena = False
+    _return_memory_after_runs()
+    return options
+
+
+def _return_memory_after_runs() -> None:
+    """Without the arena, a run's large tensors come from malloc; glibc raises its mmap
+    threshold as they are freed, so later ones land in the heap, which fragments and keeps
+    growing. A fixed threshold keeps them mmapped: each is given back when freed."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its malloc, as it is
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
