@@ -17,6 +17,7 @@ from .defaults import DEFAULTS, ENGINE_CHOICES, MAX_RATE, MIN_RATE
 from .errors import RoutineError, SettingsError
 from .paths import config_file
 from .plan.phrases import languages
+from .routine.nodes import NodeReader
 from .routine.yamlsafe import compose
 from .text import clip
 
@@ -61,13 +62,20 @@ def load_settings(path: Path | None = None) -> dict[str, Setting]:
     if not isinstance(node, yaml.MappingNode):
         raise SettingsError(f"must be a mapping of settings such as rate: 130; keys: {', '.join(settings)}",
                            path=str(path), line=node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key, line = key_node.value, key_node.start_mark.line + 1
-        if key not in settings:
-            raise _error(path, line, clip(str(key)), f"unknown setting; known: {', '.join(settings)}")
-        value = _check(path, key, value_node)
-        settings[key] = Setting(key, value, f"{path} line {line}")
+    reader = _SettingsReader(str(path))
+    fields = reader.mapping(node, None, tuple(settings), (), "of settings")  # refuses doubled, unknown keys
+    if reader.errors:
+        raise reader.errors[0]
+    for key, value_node in fields.items():
+        settings[key] = Setting(key, _check(reader, key, value_node), f"{path} line {value_node.start_mark.line + 1}")
     return settings
+
+
+class _SettingsReader(NodeReader):
+    """The routine's readers of keys and values, speaking of settings."""
+
+    error_type = SettingsError
+    document = "the settings file"
 
 
 def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
@@ -80,13 +88,12 @@ def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
     return commands
 
 
-def _check(path: Path, key: str, node) -> object:
+def _check(reader: NodeReader, key: str, node) -> object:
     """The value of ``key`` from its node, or a one-line error saying what would be right."""
-    line = node.start_mark.line + 1
-    value = yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
+    value = reader.scalar(node)
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and \
             not re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", node.value):  # YAML 1.1 reads 010 as 8
-        raise _error(path, line, key, f"write the number in plain decimal digits, got {clip(node.value)}")
+        raise reader.error(node, key, f"write the number in plain decimal digits, got {clip(node.value)}")
     rules = {
         "engine": (lambda v: v in ENGINE_CHOICES, f"one of {', '.join(ENGINE_CHOICES)}"),
         "voice": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "a voice id, or null"),
@@ -101,10 +108,6 @@ def _check(path: Path, key: str, node) -> object:
     valid, expected = rules[key]
     if not valid(value):
         shown = clip(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
-        raise _error(path, line, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
-                     else f"must be {expected}, got {shown}")
+        raise reader.error(node, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
+                           else f"must be {expected}, got {shown}")
     return float(value) if key == "lead_in" else value
-
-
-def _error(path: Path, line: int, key: str, message: str) -> SettingsError:
-    return SettingsError(message, path=str(path), line=line, field=key)
