@@ -16,7 +16,7 @@ import yaml
 from .defaults import DEFAULTS, ENGINE_CHOICES, MAX_RATE, MIN_RATE
 from .errors import RoutineError, SettingsError
 from .paths import config_file
-from .plan.phrases import languages
+from .plan.phrases import language_code, languages, no_pack
 from .routine.nodes import NodeReader
 from .routine.yamlsafe import compose
 from .text import clip
@@ -101,7 +101,8 @@ def _check(reader: NodeReader, key: str, node) -> object:
                  f"a whole number of words per minute from {MIN_RATE} to {MAX_RATE}"),
         "lead_in": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 10,
                     "a number of seconds from 0 to 10"),
-        "language": (lambda v: v is None or v in languages(), f"one of {', '.join(languages())}, or null"),
+        "language": (lambda v: v is None or isinstance(v, str) and not no_pack(v),
+                     f"one of {', '.join(languages())}, or null"),
         "format": (lambda v: v in FORMATS, f"one of {', '.join(FORMATS)}"),
         "listen": (lambda v: isinstance(v, bool), "true or false"),
     }
@@ -110,4 +111,6 @@ def _check(reader: NodeReader, key: str, node) -> object:
         shown = clip(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
         raise reader.error(node, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
                            else f"must be {expected}, got {shown}")
+    if key == "language" and value is not None:
+        return language_code(value)
     return float(value) if key == "lead_in" else value

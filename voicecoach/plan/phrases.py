@@ -18,6 +18,7 @@ from typing import Mapping
 import yaml
 
 from ..errors import InputError
+from ..text import clip
 
 PACK_DIR = Path(__file__).parent / "phrases"
 # phrase -> the fields its template may use
@@ -78,12 +79,25 @@ def languages() -> list[str]:
     return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
 
 
+def language_code(text: str) -> str:
+    """A language code as the packs are named: language codes are case-insensitive
+    (``DE`` is ``de``) wherever they are given: a routine, ``--language``, the settings."""
+    return text.strip().lower()
+
+
+def no_pack(code: str) -> str | None:
+    """Why no pack speaks ``code`` (naming the known languages), or None when one does."""
+    if language_code(code) in languages():
+        return None
+    return f"no phrase pack for {clip(code)!r}; known languages: {', '.join(languages())}"
+
+
 @functools.lru_cache(maxsize=None)
 def load_phrases(language: str = "en") -> Phrases:
-    """The pack for ``language``, checked whole; an ``InputError`` names what is wrong."""
-    if language not in languages():
-        raise InputError(f"language: no phrase pack for {language!r}; "
-                         f"available: {', '.join(languages())}")
+    """The pack for ``language`` (any case), checked whole; an ``InputError`` names what is wrong."""
+    if no_pack(language):
+        raise InputError(f"language: {no_pack(language)}")
+    language = language_code(language)
     return parse_pack((PACK_DIR / f"{language}.yaml").read_text(encoding="utf-8"), f"{language}.yaml")
 
 

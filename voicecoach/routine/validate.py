@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import RoutineError, RoutineErrors
+from ..plan.phrases import language_code, no_pack
 from ..text import clip
 from .model import Exercise, Routine, Step
 from .nodes import NodeReader
@@ -269,14 +270,16 @@ class Builder(NodeReader):
         return "".join(literal for literal, *_ in parts)
 
     def language(self, node) -> str:
-        """A language code such as ``en`` or ``de``: which phrase pack speaks the session
-        (whether that pack exists is checked where the packs are, in ``plan.phrases``)."""
+        """A language code with a phrase pack, such as ``en`` or ``de``, in any case
+        (``DE`` is ``de``): which pack speaks the session's own words."""
         if node is None:
             return DEFAULT_LANGUAGE
         value = self.scalar(node)
-        if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,3}", value.strip().lower()):
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,3}", language_code(value)):
             raise self.error(node, "language", f"must be a language code such as en or de, got {self.kind(node)}")
-        return value.strip().lower()
+        if no_pack(value):  # what plan and play would refuse, check names too
+            raise self.error(node, "language", no_pack(value))
+        return language_code(value)
 
 
 def sounded_chars(text: str) -> int:

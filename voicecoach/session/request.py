@@ -14,8 +14,9 @@ from dataclasses import dataclass, fields
 
 from ..config import load_settings
 from ..defaults import DEFAULTS
+from ..errors import InputError
 from ..history.journal import parse_level, todays_routine
-from ..plan.phrases import load_phrases
+from ..plan.phrases import language_code, load_phrases, no_pack
 from ..routine import load_routine
 from .prepare import Today, with_language
 
@@ -39,6 +40,10 @@ class SessionRequest:
     level: str | int | None = None
 
     def __post_init__(self):
+        if self.language is not None:  # codes in any case, as in a routine and the settings
+            if no_pack(self.language):
+                raise InputError(f"--language: {no_pack(self.language)}")
+            object.__setattr__(self, "language", language_code(self.language))
         if self.level is not None:  # "3" and 3 alike; 0, -1, True or "lots" are one error line
             object.__setattr__(self, "level", parse_level(str(self.level)))
 

@@ -1,0 +1,43 @@
+"""Languages: one rule for a language code wherever it is given (a routine, ``--language``,
+the settings): any case, read as lower case, and only a language with a phrase pack; ``check``
+refuses what ``plan`` would."""
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import cli_runner
+from voicecoach.cli import cli
+from voicecoach.config import load_settings
+from voicecoach.routine import load_routine
+from voicecoach.session.request import SessionRequest
+
+ROUTINE = "title: T\nlanguage: {code}\nexercises:\n  - name: A\n    cue: Go\n    hold: 2s\n"
+
+
+def test_check_refuses_a_language_plan_refuses(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fr.yaml").write_text(ROUTINE.format(code="fr"))
+    line = "Error: language: no phrase pack for 'fr'; known languages: de, en (fr.yaml line 2)\n"
+    for command in (["check", "fr.yaml"], ["plan", "fr.yaml"]):
+        result = cli_runner().invoke(cli, command)
+        assert (result.exit_code, result.stderr) == (2, line)
+
+
+@pytest.mark.parametrize("code", ["DE", "De", "de"])
+def test_a_language_code_in_any_case_is_read_as_lower_case_everywhere(tmp_path, monkeypatch, code):
+    (tmp_path / "r.yaml").write_text(ROUTINE.format(code=code))
+    assert load_routine(str(tmp_path / "r.yaml")).language == "de"
+    assert SessionRequest("back-pain", language=code).language == "de"
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(f"language: {code}\n")
+    monkeypatch.setenv("VOICECOACH_CONFIG_DIR", str(folder))
+    assert load_settings()["language"].value == "de"
+    planned = CliRunner().invoke(cli, ["plan", "back-pain", "--language", code, "--json"])
+    assert planned.exit_code == 0 and "Nächste Übung: Beckenkippen" not in planned.output and "Nächste Übung: Pelvic tilt" in planned.output
+
+
+def test_an_unknown_language_option_names_the_option_not_the_routine():
+    result = cli_runner().invoke(cli, ["plan", "back-pain", "--language", "FR"])
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --language: no phrase pack for 'FR'; known languages: de, en\n")
