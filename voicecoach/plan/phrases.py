@@ -82,7 +82,7 @@ def languages() -> list[str]:
 def language_code(text: str) -> str:
     """A language code as the packs are named: language codes are case-insensitive
     (``DE`` is ``de``) wherever they are given: a routine, ``--language``, the settings."""
-    return text.strip().lower()
+    return text.strip(" \t\r\n").lower()  # the spaces the schema's pattern allows (routine.schema)
 
 
 def no_pack(code: str) -> str | None:
