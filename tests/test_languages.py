@@ -41,3 +41,28 @@ def test_an_unknown_language_option_names_the_option_not_the_routine():
     result = cli_runner().invoke(cli, ["plan", "back-pain", "--language", "FR"])
     assert (result.exit_code, result.stderr) == (
         2, "Error: --language: no phrase pack for 'FR'; known languages: de, en\n")
+
+
+SIDED = ("title: T\nlanguage: {code}\nexercises:\n  - name: A\n    sides: [{sides}]\n    reps: 1\n"
+         "    cue: \"Arm {{side}}\"\n    hold: 2s\n    count: false\n    release: \"Zurück {{side}}\"\n")
+
+
+def _spoken(tmp_path, code: str, sides: str) -> list[str]:
+    from conftest import FakeSynthesizer
+    from voicecoach.plan.model import SPEECH
+    from voicecoach.session.prepare import prepare
+    (tmp_path / "r.yaml").write_text(SIDED.format(code=code, sides=sides))
+    session = prepare(load_routine(str(tmp_path / "r.yaml")), synthesizer=FakeSynthesizer())
+    return [event.text for event in session.timeline.events if event.kind == SPEECH][2:-1]
+
+
+def test_a_german_session_says_the_usual_side_names_in_german(tmp_path):
+    assert _spoken(tmp_path, "de", "left, Right") == [
+        "Wir beginnen links.", "Arm links", "Zurück links", "Jetzt Rechts.", "Arm Rechts", "Zurück Rechts"]
+
+
+def test_the_packs_own_side_names_and_others(tmp_path):
+    assert _spoken(tmp_path, "en", "rechts, Bein")[:3] == [
+        "Starting on the right side.", "Arm right", "Zurück right"]
+    assert _spoken(tmp_path, "de", "rechts, oben") == [
+        "Wir beginnen rechts.", "Arm rechts", "Zurück rechts", "Jetzt oben.", "Arm oben", "Zurück oben"]

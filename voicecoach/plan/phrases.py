@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Mapping
 
 import yaml
@@ -45,15 +46,29 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Phrases:
-    """One language's pack. ``voices`` maps an engine to its voice for this language."""
+    """One language's pack. ``voices`` maps an engine to its voice for this language;
+    ``sides`` the usual side names (``left``, ``right`` and the language's own, lower case)
+    to this language's words for them."""
 
     language: str
     name: str
     voices: Mapping[str, str]
     texts: Mapping[str, str]
+    sides: Mapping[str, str] = field(default_factory=dict)
 
     def say(self, key: str, **fields) -> str:
+        """The phrase ``key`` with its fields; a ``side`` is said in this language (``side``)."""
+        if "side" in fields:
+            fields["side"] = self.side(fields["side"])
         return self.texts[key].format(**fields)
+
+    def side(self, name: str | None) -> str | None:
+        """A side as this language says it: ``left`` is ``links`` in German, ``Left`` is
+        ``Links``; a name the pack does not know is said as the routine writes it."""
+        if name is None or name.lower() not in self.sides or self.sides[name.lower()] == name.lower():
+            return name
+        word = self.sides[name.lower()]
+        return word[:1].upper() + word[1:] if name[:1].isupper() else word
 
     def count_word(self, number: int) -> str:
         return self.texts[f"count_{number}"]
@@ -118,5 +133,8 @@ def parse_pack(text: str, name: str) -> Phrases:
     unknown = sorted(set(texts) - set(FIELDS))
     if unknown:
         raise InputError(f"phrase pack {name}: unknown phrase {unknown[0]!r}")
-    return Phrases(str(data.get("language")), str(data.get("name")),
-                   dict(data.get("voices") or {}), dict(texts))
+    sides = data.get("sides") or {}
+    if not isinstance(sides, dict) or not all(isinstance(v, str) and v for v in [*sides, *sides.values()]):
+        raise InputError(f"phrase pack {name}: sides must map side names to words, e.g. left: links")
+    return Phrases(str(data.get("language")), str(data.get("name")), dict(data.get("voices") or {}),
+                   dict(texts), MappingProxyType({key.lower(): word for key, word in sides.items()}))

@@ -173,7 +173,7 @@ def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) ->
         plan.timed(HOLD, step.hold_s, name, step.count)
         plan.add(CHIME, plan.chime_samples("hold_end"), name, sound="hold_end")
     if step.release:
-        plan.say(step.release.format(side=side), name)
+        plan.say(step.release.format(side=plan.phrases.side(side)), name)
 
 
 def _rest(plan: _Planner, seconds: float, exercise: str | None, announcement: str) -> None:
