@@ -153,7 +153,8 @@ def test_unknown_voice_names_the_installed_ones():
 def test_voices_command_lists_the_installed_voice():
     result = CliRunner().invoke(cli, ["voices", "--engine", "piper"])
     assert result.exit_code == 0, result.output
-    assert f"{JOE}\ten_US-joe-medium\ten_US" in result.output.splitlines()
+    assert result.output.splitlines() == [f"piper\t{JOE}\ten_US-joe-medium (English, United States)\ten_US\t"
+                                          "default: de, en"]  # asked for piper: German too
 
 
 @requires_piper

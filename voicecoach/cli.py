@@ -267,21 +267,17 @@ def routines():
 @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default="auto", show_default=True)
 @_errors_as_lines
 def voices(engine):
-    """List the voices of a speech engine: id, name, language.
+    """List the voices of the speech engines: engine, id, name, language, and which voice
+    speaks each language by default (auto: every installed engine's voices).
 
     \b
-    Example:
-        voicecoach voices | grep -i english
+    Examples:
+        voicecoach voices | grep English
+        voicecoach voices --engine piper
     """
-    from .plan.phrases import load_phrases
-    from .speech.engines import list_voices, resolve_engine
-    chosen = resolve_engine(engine)
-    found = list_voices(chosen)
-    for info in found:
-        click.echo(f"{info.id}\t{info.name}\t{', '.join(info.languages)}")
-    used = load_phrases("en").voices.get(chosen) or (found[0].id if found else "none installed")
-    click.echo(f"Voice used for English: {chosen}, {used}" + (" (auto)" if engine == "auto" else ""),
-               err=True)
+    from .session.voices import voice_lines, voice_rows
+    for line in voice_lines(voice_rows(engine)):
+        click.echo(line)
 
 
 @cli.command()

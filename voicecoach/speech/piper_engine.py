@@ -100,11 +100,18 @@ def require_piper() -> None:
 
 
 def list_voices() -> list[VoiceInfo]:
-    """The installed voice packages: id (for --voice), model name, language."""
+    """The installed voice packages: id (for --voice), model name with its language in words
+    (``en_US-joe-medium (English, United States)``, as espeak-ng's names say it), language."""
     require_piper()
-    return [VoiceInfo(v.id, v.model.name[: -len(".onnx")], (_config(v).get("language", {})
-                                                           .get("code", "?"),))
+    return [VoiceInfo(v.id, _readable_name(v), (_config(v).get("language", {}).get("code", "?"),))
             for v in installed_voices()]
+
+
+def _readable_name(voice: PiperVoiceFiles) -> str:
+    language = _config(voice).get("language", {})
+    words = ", ".join(str(language[key]) for key in ("name_english", "country_english") if language.get(key))
+    model = voice.model.name[: -len(".onnx")]
+    return f"{model} ({words})" if words else model
 
 
 def find_voice(voice: str | None) -> PiperVoiceFiles:
