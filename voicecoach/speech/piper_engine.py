@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -222,7 +223,7 @@ class PiperSynthesizer:
                          f"noise=0:pause={SENTENCE_PAUSE_S}:{self.sample_rate}")
 
     def synthesize(self, text: str) -> Audio:
-        from piper import SynthesisConfig
+        SynthesisConfig = _piper().SynthesisConfig
         settings = SynthesisConfig(length_scale=self.length_scale, noise_scale=0.0,
                                    noise_w_scale=0.0)
         pause = np.zeros(round(SENTENCE_PAUSE_S * self.length_scale * self.voice_rate), np.int16)
@@ -237,15 +238,23 @@ class PiperSynthesizer:
         return audio.resampled(self.sample_rate)
 
 
+def _piper():
+    """The piper module, imported with onnxruntime's telemetry off: on, it writes a session
+    file (``$TMPDIR/.ses``) and a database (``~/.cache/Microsoft/DeveloperTools``) that stay
+    after we exit, and a health coach sends nothing anywhere. The user's own choice wins."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    try:
+        import piper
+    except ImportError as error:
+        raise EngineError(f"the Piper speech engine could not be loaded ({error}); {INSTALL_HINT}") from None
+    return piper
+
+
 def _load(voice: PiperVoiceFiles):
     """The loaded model, once per process. Called with ``_LOCK`` held."""
     key = (voice.model, voice.config)
     if key not in _LOADED:
-        try:
-            from piper import PiperVoice
-        except ImportError as error:
-            raise EngineError(f"the Piper speech engine could not be loaded ({error}); "
-                              f"{INSTALL_HINT}") from None
+        PiperVoice = _piper().PiperVoice
         try:
             _LOADED[key] = PiperVoice.load(voice.model, config_path=voice.config)
         except Exception as error:  # onnxruntime's errors derive from Exception only
