@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from pathlib import Path
 
 from ..errors import RoutineError
-from ..text import printable
+from ..text import clip, printable
 from .model import Routine
 from .nodes import suggest
 from .validate import Builder
@@ -15,6 +16,7 @@ from .vocabulary import MAX_FILE_BYTES
 from .yamlsafe import compose
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
+NAME_MAX = 255  # bytes in one file name, on Linux's file systems (os.pathconf(..., "PC_NAME_MAX"))
 
 
 def builtin_names() -> list[str]:
@@ -28,6 +30,7 @@ def resolve(source: str | Path) -> Path:
     if text in builtin_names():
         return BUILTIN_DIR / f"{text}.yaml"
     path, shown = Path(text), printable(text)
+    _check_name_lengths(path, shown)
     if path.is_dir():
         raise RoutineError("is a directory; give a routine file (.yaml)", path=shown)
     if not path.exists():
@@ -35,6 +38,16 @@ def resolve(source: str | Path) -> Path:
     if not path.is_file():
         raise RoutineError("is not a regular file; give a routine file (.yaml)", path=shown)
     return path
+
+
+def _check_name_lengths(path: Path, shown: str) -> None:
+    """Refuse a name longer than the file system takes (``NAME_MAX``, 255 bytes on Linux)
+    before asking it, which would only say ENAMETOOLONG."""
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise RoutineError(f"has a name of {size} bytes, longer than the file system takes "
+                               f"({NAME_MAX}); give a shorter one", path=clip(shown))
 
 
 def _missing_hint(path: Path) -> str:
