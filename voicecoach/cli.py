@@ -130,6 +130,13 @@ def _settle_stdout() -> None:
             pass
 
 
+def _complete_routine(ctx, param, incomplete):
+    """Shell completion of ROUTINE: built-in names, routine files and folders."""
+    from click.shell_completion import CompletionItem
+    from .routine.load import routine_completions
+    return [CompletionItem(value) for value in routine_completions(incomplete)]
+
+
 def _session_options(command):
     """--engine, --voice, --rate, --language (and ``_level_option``): what ``_session_request``
     makes the request of; their defaults come from the settings (``voicecoach config``)
@@ -143,7 +150,7 @@ def _session_options(command):
                            help=f"Voice speed in words per minute, {MIN_RATE}-{MAX_RATE}. "
                            "Holds and rests never change with it.")(command)
     command = click.option("--language", metavar="CODE", help="Speak the coach's own words in this "
-                           "language (en, de); default: the routine's language:.")(command)
+                           "language (en, de); default: the routine's own.")(command)
     return command
 
 
@@ -227,7 +234,7 @@ def schema():
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_errors_as_lines
 def check(routine):
     """Check a routine file (or built-in name) and say what is wrong, if anything.
@@ -281,7 +288,7 @@ def voices(engine):
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_session_options
 @_level_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
@@ -312,7 +319,7 @@ def plan(request, as_json):
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Audio file to write: .wav, .mp3, .ogg/.opus or .m4a (default: the routine's "
               "name in the current folder, in the format of the settings).")
@@ -357,7 +364,7 @@ def export(request, output, timeline_path, transcript, output_format):
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_session_options
 @click.option("--lead-in", type=click.FloatRange(0, 10), show_default=True,
               metavar="SECONDS", help="Quiet lead-in so wireless headphones wake up.")
