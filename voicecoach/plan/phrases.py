@@ -41,6 +41,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "minutes_one": ("count",), "minutes_other": ("count",),
     "seconds_one": ("count",), "seconds_other": ("count",),
     "duration_join": ("minutes", "seconds"), "decimal_mark": (),
+    "chapter_intro": (), "chapter_finish": (),  # the titles of the first and last chapters
 }
 
 
