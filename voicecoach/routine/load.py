@@ -53,7 +53,7 @@ def resolve(source: str | Path) -> Path:
     if text in builtin_names():
         return BUILTIN_DIR / f"{text}.yaml"
     path, shown = Path(text), printable(text)
-    _check_name_lengths(path, shown)
+    _check_name_lengths(path)
     if path.is_dir():
         raise RoutineError("is a directory; give a routine file (.yaml)", path=shown)
     if not path.exists():
@@ -63,14 +63,15 @@ def resolve(source: str | Path) -> Path:
     return path
 
 
-def _check_name_lengths(path: Path, shown: str) -> None:
+def _check_name_lengths(path: Path) -> None:
     """Refuse a name longer than the file system takes (``NAME_MAX``, 255 bytes on Linux)
     before asking it, which would only say ENAMETOOLONG."""
     for part in path.parts:
         size = len(os.fsencode(part))
         if size > NAME_MAX:
-            raise RoutineError(f"has a name of {size} bytes, longer than the file system takes "
-                               f"({NAME_MAX}); give a shorter one", path=clip(shown))
+            # worded as the CLI words a too long output name
+            raise RoutineError(f"the name {clip(part)!r} is too long for the file system ({size} bytes); "
+                               "give a shorter one")
 
 
 def _missing_hint(path: Path) -> str:
