@@ -81,7 +81,8 @@ def _written_durations():
     written += [f"1{unit}{gap}{rest}" for unit in minutes for gap in ("", " ")
                 for rest in ("", "30s", "30 sec", "30", "1.5S", "x")]
     written += ["1M30S", "1 min 30 sec", "1 Minute 5 Seconds", "1.5 s", "1.5s", ".5s", "1.s", "1,5s", "1e1", "２s", "2\u00a0s", "2ms", "30s1m", "1m 30s 2s",
-                "", " ", "s", "nan", "inf", "0x10", "1:30", "2 h", "9.99", "599", "0.5", "10m"]
+                "", " ", "s", "nan", "inf", "0x10", "1:30", "2 h", "9.99", "599", "0.5", "10m",
+                "0", "00", "0s", "0.0 s", "0m0s", "0m 30s", "+0"]
     return written
 
 

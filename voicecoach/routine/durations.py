@@ -30,12 +30,13 @@ _MINUTES = f"({any_case('m')}(?:{any_case('in')}(?:{any_case('ute')})?{any_case(
 _BODY = f"{_NUMBER}(?:{SPACE}(?:{_MINUTES}(?:{SPACE}{_NUMBER}{SPACE}{_SECONDS})?|{_SECONDS}))?"
 
 
-def _grammar(sign: str) -> str:
-    return f"^{SPACE}{sign}{SPACE}{_BODY}{SPACE}$"
+def _grammar(sign: str, positive: str = "") -> str:
+    return f"^{positive}{SPACE}{sign}{SPACE}{_BODY}{SPACE}$"
 
 
-# what a routine may write: ``2s``, ``1.5 S``, ``1m30s``, ``1 min 30 sec``, ``+2 seconds``, ``90``
-DURATION_PATTERN = _grammar("\\+?")
+# what a routine may write: ``2s``, ``1.5 S``, ``1m30s``, ``1 min 30 sec``, ``+2 seconds``, ``90``,
+# and more than zero: digits are only in its numbers, so one of 1-9 makes it positive
+DURATION_PATTERN = _grammar("\\+?", positive="(?=[^1-9]*[1-9])")
 # the same, read with a minus too, so that "-2s" is called negative rather than unreadable
 _DURATION = re.compile(_grammar("([+-]?)"))
 DURATION_HINT = "a duration like 2s, 1.5s, 90s, 1m or 1m30s"
