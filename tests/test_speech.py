@@ -374,3 +374,21 @@ def test_a_crashing_cue_in_plan_is_one_line_naming_it(tmp_path):
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == ("Error: espeak-ng crashed speaking '.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....' "
                            "(killed by SIGABRT); reword that cue\n")
+
+
+def test_an_empty_wav_from_the_driver_is_spoken_again(monkeypatch, tmp_path):
+    import io
+    import wave
+
+    def wav(frames: int) -> bytes:
+        out = io.BytesIO()
+        with wave.open(out, "wb") as writer:
+            writer.setnchannels(1)
+            writer.setsampwidth(2)
+            writer.setframerate(22050)
+            writer.writeframes(b"\x10\x00" * frames)
+        return out.getvalue()
+    answers = [wav(0), wav(100)]
+    monkeypatch.setattr(espeak_lib, "_speak_once", lambda *args: answers.pop(0))
+    assert Audio.from_wav_bytes(espeak_lib.speak_to_wav("v", "Go.", str(tmp_path / "x.wav"), "'Go.'")).samples.size == 100
+    assert answers == []

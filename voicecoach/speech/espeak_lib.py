@@ -95,8 +95,22 @@ def synthesis_timeout_s(text: str) -> float:
 
 def speak_to_wav(voice: str, text: str, target: str, shown: str) -> bytes:
     """The WAV of ``text`` (with its rate command) in ``voice``, written at ``target``: the
-    child's work; ``shown`` is the cue as errors name it. One ``save_to_file`` per
-    ``runAndWait``: queueing two writes only the second."""
+    child's work; ``shown`` is the cue as errors name it.
+
+    Spoken again once when the WAV has no frames: pyttsx3's driver writes the file when
+    espeak-ng says the text is done, before adding the samples of that same callback, so
+    now and then (seen under load) a short cue comes out empty."""
+    data = _speak_once(voice, text, target, shown)
+    return data if _frames(data) else _speak_once(voice, text, target, shown)
+
+
+def _frames(data: bytes) -> int:
+    with wave.open(io.BytesIO(data)) as reader:
+        return reader.getnframes()
+
+
+def _speak_once(voice: str, text: str, target: str, shown: str) -> bytes:
+    """One ``save_to_file`` per ``runAndWait``: queueing two writes only the second."""
     with LOCK:
         engine = shared_engine()
         finished, errors = threading.Event(), []
