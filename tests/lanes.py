@@ -101,7 +101,8 @@ class FakesOnly:
                 (AlsaDevice, "__init__", "the ALSA sound device"),
                 (SimpleaudioDevice, "__init__", "the simpleaudio sound device")]:
             self._patch.setattr(owner, name, self._refuse(what))
-        for owner, name, what in [(pyttsx3_engine, "_engine", "espeak-ng"),
+        for owner, name, what in [(pyttsx3_engine, "_worker", "espeak-ng"),
+                                  (pyttsx3_engine, "shared_engine", "espeak-ng"),
                                   (piper_engine, "_load", "a Piper voice")]:
             self._patch.setattr(owner, name, self._refuse_after(getattr(owner, name), what))
         return self

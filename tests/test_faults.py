@@ -27,6 +27,7 @@ from voicecoach.paths import cache_dir, state_dir
 from voicecoach.plan.phrases import load_phrases
 from voicecoach.plan.timeline import build_timeline
 from voicecoach.routine import load_routine, parse_routine
+from voicecoach.speech import espeak_worker
 from voicecoach.routine.vocabulary import MAX_SOUNDED_CHARS_PER_S, MAX_TEXT_CHARS
 from voicecoach.session.prepare import check_length, prepare
 from voicecoach.speech import cache as cache_module
@@ -425,6 +426,7 @@ def test_sigkill_while_speech_is_made_leaves_a_folder_the_next_run_removes(tmp_p
     process, env, routine = _start_plan(tmp_path)
     process.kill()
     process.communicate(timeout=30)
+    time.sleep(espeak_worker.PARENT_POLL_S * 6)  # espeak-ng's child goes once it sees its parent gone
     left = list((tmp_path / "cache" / "tmp").glob("voicecoach-tts-*"))
     assert len(left) == 1 and list((tmp_path / "tmp").iterdir()) == []  # not in TMPDIR
     old = time.time() - 60

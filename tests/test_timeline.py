@@ -189,9 +189,9 @@ def test_alternating_cues_without_a_side_are_led_by_it_and_sets_start_again():
     german = [e.text for e in build_timeline(Routine("T", (lift,), language="de"), per_word(1000), CHIMES.get,
                                              RATE).events if e.kind == SPEECH and e.exercise]
     assert german[:5] == ["Nächste Übung: Leg lift. 2 Sätze mit je 2 Wiederholungen auf jeder Seite, immer "
-                          "im Wechsel.", "Satz 1 von 2.", "Wir beginnen left.", "Lift your leg.",
-                          "Jetzt right. Lift your leg."]
-    assert "Ein letztes Mal auf jeder Seite. Jetzt left. Lift your leg." in german
+                          "im Wechsel.", "Satz 1 von 2.", "Wir beginnen links.", "Lift your leg.",
+                          "Jetzt rechts. Lift your leg."]
+    assert "Ein letztes Mal auf jeder Seite. Jetzt links. Lift your leg." in german
 
 
 def test_alternate_without_two_sides_plays_as_usual():

@@ -131,6 +131,13 @@ def _settle_stdout() -> None:
             pass
 
 
+def _complete_routine(ctx, param, incomplete):
+    """Shell completion of ROUTINE: built-in names, routine files and folders."""
+    from click.shell_completion import CompletionItem
+    from .routine.load import routine_completions
+    return [CompletionItem(value) for value in routine_completions(incomplete)]
+
+
 def _session_options(command):
     """--engine, --voice, --rate, --language (and ``_level_option``): what ``_session_request``
     makes the request of; their defaults come from the settings (``voicecoach config``)
@@ -144,7 +151,7 @@ def _session_options(command):
                            help=f"Voice speed in words per minute, {MIN_RATE}-{MAX_RATE}. "
                            "Holds and rests never change with it.")(command)
     command = click.option("--language", metavar="CODE", help="Speak the coach's own words in this "
-                           "language (en, de); default: the routine's language:.")(command)
+                           "language (en, de); default: the routine's own.")(command)
     return command
 
 
@@ -231,7 +238,7 @@ def schema():
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_errors_as_lines
 def check(routine):
     """Check a routine file (or built-in name) and say what is wrong, if anything.
@@ -271,25 +278,21 @@ def routines():
 @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default="auto", show_default=True)
 @_errors_as_lines
 def voices(engine):
-    """List the voices of a speech engine: id, name, language.
+    """List the voices of the speech engines: engine, id, name, language, and which voice
+    speaks each language by default (auto: every installed engine's voices).
 
     \b
-    Example:
-        voicecoach voices | grep -i english
+    Examples:
+        voicecoach voices | grep English
+        voicecoach voices --engine piper
     """
-    from .plan.phrases import load_phrases
-    from .speech.engines import list_voices, resolve_engine
-    chosen = resolve_engine(engine)
-    found = list_voices(chosen)
-    for info in found:
-        click.echo(f"{info.id}\t{info.name}\t{', '.join(info.languages)}")
-    used = load_phrases("en").voices.get(chosen) or (found[0].id if found else "none installed")
-    click.echo(f"Voice used for English: {chosen}, {used}" + (" (auto)" if engine == "auto" else ""),
-               err=True)
+    from .session.voices import voice_lines, voice_rows
+    for line in voice_lines(voice_rows(engine)):
+        click.echo(line)
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_session_options
 @_level_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
@@ -323,7 +326,7 @@ def plan(request, as_json):
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Audio file to write: .wav, .mp3, .ogg/.opus or .m4a (default: the routine's "
               "name in the current folder, in the format of the settings).")
@@ -368,7 +371,7 @@ def export(request, output, timeline_path, transcript, output_format):
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @_session_options
 @click.option("--lead-in", type=click.FloatRange(0, 10), show_default=True,
               metavar="SECONDS", help="Quiet lead-in so wireless headphones wake up.")

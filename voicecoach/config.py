@@ -16,8 +16,8 @@ import yaml
 from .defaults import DEFAULTS, ENGINE_CHOICES, MAX_RATE, MIN_RATE
 from .errors import RoutineError, SettingsError
 from .paths import config_file
-from .plan.phrases import languages
-from .routine.nodes import Noted
+from .plan.phrases import language_code, languages, no_pack
+from .routine.nodes import NodeReader, Noted
 from .routine.yamlsafe import compose
 from .text import clip
 
@@ -65,13 +65,21 @@ def load_settings(path: Path | None = None) -> dict[str, Setting]:
     if not isinstance(node, yaml.MappingNode):
         raise SettingsError(f"must be a mapping of settings such as rate: 130; keys: {', '.join(settings)}",
                            path=str(path), line=node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key, line = key_node.value, key_node.start_mark.line + 1
-        if key not in settings:
-            raise _error(path, line, clip(str(key)), f"unknown setting; known: {', '.join(settings)}")
-        value = _check(path, key, value_node)
-        settings[key] = Setting(key, value, f"{path} line {line}")
+    reader = _SettingsReader(str(path))
+    fields = reader.mapping(node, None, tuple(settings), (), "of settings")  # refuses doubled, unknown keys
+    if reader.errors:
+        raise reader.errors[0]
+    for key, value_node in fields.items():
+        settings[key] = Setting(key, _check(reader, key, value_node), f"{path} line {value_node.start_mark.line + 1}")
     return settings
+
+
+class _SettingsReader(NodeReader):
+    """The routine's readers of keys and values, speaking of settings."""
+
+    error_type = SettingsError
+    document = "the settings file"
+    missing = {"per_week": "add per_week: with the sessions a week, e.g. {per_week: 3}"}
 
 
 def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
@@ -84,15 +92,14 @@ def default_map(settings: dict[str, Setting]) -> dict[str, dict[str, object]]:
     return commands
 
 
-def _check(path: Path, key: str, node) -> object:
+def _check(reader: NodeReader, key: str, node) -> object:
     """The value of ``key`` from its node, or a one-line error saying what would be right."""
-    line = node.start_mark.line + 1
     if key == "schedule" and not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
-        return _schedule(path, node)
-    value = yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
+        return _schedule(reader, node)
+    value = reader.scalar(node)
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and \
             not re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", node.value):  # YAML 1.1 reads 010 as 8
-        raise _error(path, line, key, f"write the number in plain decimal digits, got {clip(node.value)}")
+        raise reader.error(node, key, f"write the number in plain decimal digits, got {clip(node.value)}")
     rules = {
         "engine": (lambda v: v in ENGINE_CHOICES, f"one of {', '.join(ENGINE_CHOICES)}"),
         "voice": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "a voice id, or null"),
@@ -100,7 +107,8 @@ def _check(path: Path, key: str, node) -> object:
                  f"a whole number of words per minute from {MIN_RATE} to {MAX_RATE}"),
         "lead_in": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 10,
                     "a number of seconds from 0 to 10"),
-        "language": (lambda v: v is None or v in languages(), f"one of {', '.join(languages())}, or null"),
+        "language": (lambda v: v is None or isinstance(v, str) and not no_pack(v),
+                     f"one of {', '.join(languages())}, or null"),
         "format": (lambda v: v in FORMATS, f"one of {', '.join(FORMATS)}"),
         "listen": (lambda v: isinstance(v, bool), "true or false"),
         "schedule": (lambda v: v is None, "a mapping such as {per_week: 3}, or null"),
@@ -108,22 +116,16 @@ def _check(path: Path, key: str, node) -> object:
     valid, expected = rules[key]
     if not valid(value):
         shown = clip(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
-        raise _error(path, line, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
-                     else f"must be {expected}, got {shown}")
+        raise reader.error(node, key, f"must be {expected}, got {shown!r}" if isinstance(node, yaml.ScalarNode)
+                           else f"must be {expected}, got {shown}")
+    if key == "language" and value is not None:
+        return language_code(value)
     return float(value) if key == "lead_in" else value
 
 
-def _schedule(path: Path, node) -> dict:
+def _schedule(reader: NodeReader, node) -> dict:
     """``schedule: {per_week: N}``, read as a routine's is (``routine.schedule``)."""
-    from .routine.nodes import NodeReader
     from .routine.schedule import read_schedule
-
-    class Reader(NodeReader):
-        error_type = SettingsError
-        document = "the settings"
-        missing = {"per_week": "add per_week: with the sessions a week, e.g. {per_week: 3}"}
-
-    reader = Reader(str(path))
     try:
         per_week = read_schedule(reader, node, "schedule")
     except Noted:
@@ -148,7 +150,3 @@ def per_week_setting(settings: dict[str, Setting] | None = None) -> int | None:
     """The settings' sessions a week (``schedule: {per_week: N}``), or None."""
     schedule = (load_settings() if settings is None else settings)["schedule"].value
     return schedule["per_week"] if schedule else None
-
-
-def _error(path: Path, line: int, key: str, message: str) -> SettingsError:
-    return SettingsError(message, path=str(path), line=line, field=key)

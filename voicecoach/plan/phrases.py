@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Mapping
 
 import yaml
 
 from ..errors import InputError
+from ..text import clip
 
 PACK_DIR = Path(__file__).parent / "phrases"
 # phrase -> the fields its template may use
@@ -42,20 +44,35 @@ FIELDS: dict[str, tuple[str, ...]] = {
     # the programme (plan/notes.py): pain last time, pain rising, a week that fell short
     "pain_high": ("pain",), "pain_rising": ("first", "last"),
     "week_short_none": ("planned",), "week_short_some": ("done", "planned"),
+    "chapter_intro": (), "chapter_finish": (),  # the titles of the first and last chapters
 }
 
 
 @dataclass(frozen=True)
 class Phrases:
-    """One language's pack. ``voices`` maps an engine to its voice for this language."""
+    """One language's pack. ``voices`` maps an engine to its voice for this language;
+    ``sides`` the usual side names (``left``, ``right`` and the language's own, lower case)
+    to this language's words for them."""
 
     language: str
     name: str
     voices: Mapping[str, str]
     texts: Mapping[str, str]
+    sides: Mapping[str, str] = field(default_factory=dict)
 
     def say(self, key: str, **fields) -> str:
+        """The phrase ``key`` with its fields; a ``side`` is said in this language (``side``)."""
+        if "side" in fields:
+            fields["side"] = self.side(fields["side"])
         return self.texts[key].format(**fields)
+
+    def side(self, name: str | None) -> str | None:
+        """A side as this language says it: ``left`` is ``links`` in German, ``Left`` is
+        ``Links``; a name the pack does not know is said as the routine writes it."""
+        if name is None or name.lower() not in self.sides or self.sides[name.lower()] == name.lower():
+            return name
+        word = self.sides[name.lower()]
+        return word[:1].upper() + word[1:] if name[:1].isupper() else word
 
     def count_word(self, number: int) -> str:
         return self.texts[f"count_{number}"]
@@ -81,12 +98,25 @@ def languages() -> list[str]:
     return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
 
 
+def language_code(text: str) -> str:
+    """A language code as the packs are named: language codes are case-insensitive
+    (``DE`` is ``de``) wherever they are given: a routine, ``--language``, the settings."""
+    return text.strip(" \t\r\n").lower()  # the spaces the schema's pattern allows (routine.schema)
+
+
+def no_pack(code: str) -> str | None:
+    """Why no pack speaks ``code`` (naming the known languages), or None when one does."""
+    if language_code(code) in languages():
+        return None
+    return f"no phrase pack for {clip(code)!r}; known languages: {', '.join(languages())}"
+
+
 @functools.lru_cache(maxsize=None)
 def load_phrases(language: str = "en") -> Phrases:
-    """The pack for ``language``, checked whole; an ``InputError`` names what is wrong."""
-    if language not in languages():
-        raise InputError(f"language: no phrase pack for {language!r}; "
-                         f"available: {', '.join(languages())}")
+    """The pack for ``language`` (any case), checked whole; an ``InputError`` names what is wrong."""
+    if no_pack(language):
+        raise InputError(f"language: {no_pack(language)}")
+    language = language_code(language)
     return parse_pack((PACK_DIR / f"{language}.yaml").read_text(encoding="utf-8"), f"{language}.yaml")
 
 
@@ -107,5 +137,8 @@ def parse_pack(text: str, name: str) -> Phrases:
     unknown = sorted(set(texts) - set(FIELDS))
     if unknown:
         raise InputError(f"phrase pack {name}: unknown phrase {unknown[0]!r}")
-    return Phrases(str(data.get("language")), str(data.get("name")),
-                   dict(data.get("voices") or {}), dict(texts))
+    sides = data.get("sides") or {}
+    if not isinstance(sides, dict) or not all(isinstance(v, str) and v for v in [*sides, *sides.values()]):
+        raise InputError(f"phrase pack {name}: sides must map side names to words, e.g. left: links")
+    return Phrases(str(data.get("language")), str(data.get("name")), dict(data.get("voices") or {}),
+                   dict(texts), MappingProxyType({key.lower(): word for key, word in sides.items()}))

@@ -20,7 +20,6 @@ from .wording import alternates, announce, cue, intro_text, marks
 # Silences between consecutive sounds, in seconds: calm, but never dead air.
 GAP_S = 0.35
 REP_GAP_S = 1.0
-INTRO_CHAPTER, FINISH_CHAPTER = "Introduction", "Finish"
 
 
 SpeechSamples = Callable[[str], int]
@@ -48,7 +47,7 @@ def script(routine: Routine, phrases: Phrases | None = None) -> list[str]:
 
 
 def _schedule(plan: "_Planner", routine: Routine) -> None:
-    plan.chapter(INTRO_CHAPTER)
+    plan.chapter(plan.phrases.say("chapter_intro"))
     plan.say(intro_text(routine, plan.phrases), None)
     last = len(routine.exercises) - 1
     for index, exercise in enumerate(routine.exercises):
@@ -56,7 +55,7 @@ def _schedule(plan: "_Planner", routine: Routine) -> None:
         _exercise(plan, exercise)
         if index < last:
             _between_exercises(plan, routine, routine.exercises[index + 1])
-    plan.chapter(FINISH_CHAPTER)
+    plan.chapter(plan.phrases.say("chapter_finish"))
     plan.say(routine.outro or plan.phrases.say("outro"), None)
     plan.chime("end", None)
 
@@ -173,7 +172,7 @@ def _step(plan: _Planner, step: Step, text: str, name: str, side: str | None) ->
         plan.timed(HOLD, step.hold_s, name, step.count)
         plan.add(CHIME, plan.chime_samples("hold_end"), name, sound="hold_end")
     if step.release:
-        plan.say(step.release.format(side=side), name)
+        plan.say(step.release.format(side=plan.phrases.side(side)), name)
 
 
 def _rest(plan: _Planner, seconds: float, exercise: str | None, announcement: str) -> None:

@@ -62,7 +62,7 @@ def cue(exercise: Exercise, step_index: int, rep: int, reps: int, side: str | No
     if step.say is None:
         text = phrases.say("hold")
     else:
-        text = step.say.format(side=side)  # also undoes doubled braces where there are no sides
+        text = step.say.format(side=phrases.side(side))  # also undoes doubled braces where there are no sides
     if step_index == 0 and alternates(exercise):
         return _alternating_lead(exercise, rep, reps, side, turn, text, phrases)
     if step_index == 0:

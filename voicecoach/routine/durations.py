@@ -11,16 +11,40 @@ import re
 
 from ..text import clip
 
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_SECONDS = r"s(?:ec(?:ond)?s?)?"
-_DURATION = re.compile(rf"{_NUMBER}\s*m(?:in(?:ute)?s?)?\s*(?:{_NUMBER}\s*{_SECONDS})?|{_NUMBER}\s*{_SECONDS}",
-                       re.IGNORECASE)
-_BARE = re.compile(r"\d+(?:\.\d+)?")
+# One grammar of a duration, read by ``parse_duration`` and, as the JSON Schema's pattern
+# (``schema``), by editors: so it is written in what Python's ``re`` and ECMA-262 read alike:
+# ASCII classes only (Python's \d and \s also match other scripts' digits and spaces), no
+# flags (units in any case are spelt out as [sS]), and spaces that may also end it (Python's
+# $ matches before a last newline: here that newline is part of the spaces either way).
+SPACE = "[ \\t\\r\\n]*"
+_NUMBER = "([0-9]+(?:\\.[0-9]+)?)"
+
+
+def any_case(word: str) -> str:
+    """A pattern of ``word`` in any case (``[sS]``), for regular expressions without flags."""
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+_SECONDS = f"{any_case('s')}(?:{any_case('ec')}(?:{any_case('ond')})?{any_case('s')}?)?"  # s, sec(s), second(s)
+_MINUTES = f"({any_case('m')}(?:{any_case('in')}(?:{any_case('ute')})?{any_case('s')}?)?)"  # m, min(s), minute(s)
+_BODY = f"{_NUMBER}(?:{SPACE}(?:{_MINUTES}(?:{SPACE}{_NUMBER}{SPACE}{_SECONDS})?|{_SECONDS}))?"
+
+
+def _grammar(sign: str, positive: str = "") -> str:
+    return f"^{positive}{SPACE}{sign}{SPACE}{_BODY}{SPACE}$"
+
+
+# what a routine may write: ``2s``, ``1.5 S``, ``1m30s``, ``1 min 30 sec``, ``+2 seconds``, ``90``,
+# and more than zero: digits are only in its numbers, so one of 1-9 makes it positive
+DURATION_PATTERN = _grammar("\\+?", positive="(?=[^1-9]*[1-9])")
+# the same, read with a minus too, so that "-2s" is called negative rather than unreadable
+_DURATION = re.compile(_grammar("([+-]?)"))
 DURATION_HINT = "a duration like 2s, 1.5s, 90s, 1m or 1m30s"
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from ``2s``, ``1.5s``, ``90s``, ``1m``, ``1m30s``, ``2 seconds`` or a bare number.
+    """Seconds from ``2s``, ``1.5s``, ``90s``, ``1m``, ``1m30s``, ``2 seconds`` or a bare number
+    (``DURATION_PATTERN``, units in any case).
 
     Raises ``ValueError`` for anything else, and for zero, negative, NaN or infinite values.
     """
@@ -37,16 +61,12 @@ def parse_duration(value: object) -> float:
 
 
 def _seconds_from_text(value: str) -> float:
-    text = value.strip()
-    sign = -1.0 if text.startswith("-") else 1.0  # so "-2s" is called negative, not unreadable
-    body = text[1:].lstrip() if text[:1] in "+-" else text
-    if _BARE.fullmatch(body):
-        return sign * float(body)
-    match = _DURATION.fullmatch(body)
+    match = _DURATION.fullmatch(value)
     if not match:
         raise ValueError(f"must be {DURATION_HINT}, got {_shown(value)}")
-    minutes, rest, only = match.groups()
-    return sign * (float(minutes or 0) * 60 + float(rest or only or 0))
+    sign, first, minute_unit, then = match.groups()
+    seconds = float(first) * 60 + float(then or 0) if minute_unit else float(first)
+    return -seconds if sign == "-" else seconds
 
 
 def format_duration(seconds: float) -> str:

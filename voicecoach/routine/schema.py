@@ -16,14 +16,13 @@ import json
 import sys
 from pathlib import Path
 
+from ..plan.phrases import languages
 from ..plan.rhythm import MAX_PER_WEEK, MIN_PER_WEEK
-from .durations import DURATION_HINT
-from .vocabulary import (CHIME_NAMES, EXERCISE_FIELDS, MAX_EXERCISES, MAX_HOLD_S, MAX_NAME_CHARS, MAX_REPS,
+from .durations import DURATION_HINT, DURATION_PATTERN, SPACE, any_case
+from .vocabulary import (CHIME_NAMES, EXERCISE_FIELDS, MAX_DURATION_S, MAX_EXERCISES, MAX_NAME_CHARS, MAX_REPS,
                          MAX_SETS, MAX_SIDES, MAX_TEXT_CHARS, MIN_DURATION_S, ROUTINE_FIELDS, STEP_FIELDS)
 
 SHIPPED = Path(__file__).with_name("routine.schema.json")
-# 2s, 1.5s, 90s, 1m, 1m30s (as the validator reads them), or a bare number of seconds
-_DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(s(ec(ond)?s?)?|m(in(ute)?s?)?(\s*\d+(\.\d+)?\s*s(ec(ond)?s?)?)?)?\s*$"
 
 
 def _kinds() -> dict[str, dict]:
@@ -32,9 +31,12 @@ def _kinds() -> dict[str, dict]:
     count = {"type": "integer", "minimum": 1, "maximum": MAX_SETS}
     return {
         "text": text, "name": name,
-        "language": {"type": "string", "pattern": "^[a-z]{2,3}$"},
-        "duration": {"oneOf": [{"type": "number", "minimum": MIN_DURATION_S, "maximum": MAX_HOLD_S * 3},
-                               {"type": "string", "pattern": _DURATION_PATTERN}],
+        # a language with a phrase pack, in any case, as the validator reads it
+        "language": {"type": "string",
+                     "pattern": f"^{SPACE}({'|'.join(any_case(code) for code in languages())}){SPACE}$"},
+        # the validator's own grammar (durations.DURATION_PATTERN); limits per key (_object)
+        "duration": {"oneOf": [{"type": "number", "minimum": MIN_DURATION_S},
+                               {"type": "string", "pattern": DURATION_PATTERN}],
                      "description": f"A duration: {DURATION_HINT}."},
         "count": count,
         "reps": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_REPS},
@@ -58,6 +60,9 @@ def _kinds() -> dict[str, dict]:
 def _object(fields: dict, required: list[str]) -> dict:
     kinds = _kinds()
     properties = {key: {**kinds[kind], "description": what} for key, (kind, what) in fields.items()}
+    for key in properties.keys() & MAX_DURATION_S.keys():  # a number's limit; text is the validator's
+        properties[key]["oneOf"] = [{**properties[key]["oneOf"][0], "maximum": MAX_DURATION_S[key]},
+                                    properties[key]["oneOf"][1]]
     return {"type": "object", "additionalProperties": False, "required": required, "properties": properties}
 
 

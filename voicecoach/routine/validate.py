@@ -17,13 +17,14 @@ from pathlib import Path
 import yaml
 
 from ..errors import RoutineError, RoutineErrors
+from ..plan.phrases import language_code, no_pack
 from ..text import clip
 from .model import Exercise, Routine, Step
 from .nodes import NodeReader
 from .schedule import read_schedule
 from .soundfiles import check_sound_file
 from .vocabulary import (CHIME_NAMES, DEFAULT_LANGUAGE, EXERCISE_KEYS, MAX_CUES, MAX_EXERCISES,
-                         MAX_HOLD_S, MAX_NAME_CHARS, MAX_REPS, MAX_REST_S, MAX_SETS, MAX_SIDES,
+                         MAX_DURATION_S, MAX_NAME_CHARS, MAX_REPS, MAX_SETS, MAX_SIDES,
                          MAX_SOUNDED_CHARS_PER_S, MAX_TEXT_CHARS, MAX_TIMED_S, MIN_DURATION_S,
                          MISSING, PLACEHOLDERS, ROUTINE_KEYS, SHAPES, SHORTHAND, STEP_KEYS, SYNONYMS)
 
@@ -57,7 +58,8 @@ class Builder(NodeReader):
         fields = self.mapping(node, None, ROUTINE_KEYS, ("title", "exercises"), SHAPES[None], partial=True)
         items = self.attempt(self.exercise_nodes, fields["exercises"], default=[]) if "exercises" in fields else []
         title = self.attempt(self.text, fields["title"], "title", MAX_NAME_CHARS) if "title" in fields else None
-        rest_s = self.attempt(self.optional, fields, "rest", None, self.duration, MAX_REST_S, MIN_DURATION_S)
+        rest_s = self.attempt(self.optional, fields, "rest", None, self.duration, MAX_DURATION_S["rest"],
+                              MIN_DURATION_S)
         exercises = tuple(self.attempt(self.exercise, item, f"exercises[{i}]")
                           for i, item in enumerate(items))
         if not self.errors:  # the sizes of valid exercises only
@@ -93,7 +95,7 @@ class Builder(NodeReader):
             reps=reps,
             sets=sets,
             rest_between_sets_s=self.attempt(self.optional, fields, "rest_between_sets", where,
-                                             self.duration, MAX_REST_S, MIN_DURATION_S),
+                                             self.duration, MAX_DURATION_S["rest_between_sets"], MIN_DURATION_S),
             sides=sides,
             reps_range=reps_range,
             per_set=per_set,
@@ -172,7 +174,8 @@ class Builder(NodeReader):
         release = fields.get("release")
         return Step(
             say=say,
-            hold_s=self.attempt(self.optional, fields, "hold", where, self.duration, MAX_HOLD_S, MIN_DURATION_S),
+            hold_s=self.attempt(self.optional, fields, "hold", where, self.duration, MAX_DURATION_S["hold"],
+                                MIN_DURATION_S),
             release=None if release is None else self.attempt(self.text, release, f"{where}.release",
                                                               MAX_TEXT_CHARS, sides),
             count=self.attempt(self.boolean, fields["count"], f"{where}.count") if "count" in fields else True,
@@ -272,14 +275,16 @@ class Builder(NodeReader):
         return "".join(literal for literal, *_ in parts)
 
     def language(self, node) -> str:
-        """A language code such as ``en`` or ``de``: which phrase pack speaks the session
-        (whether that pack exists is checked where the packs are, in ``plan.phrases``)."""
+        """A language code with a phrase pack, such as ``en`` or ``de``, in any case
+        (``DE`` is ``de``): which pack speaks the session's own words."""
         if node is None:
             return DEFAULT_LANGUAGE
         value = self.scalar(node)
-        if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,3}", value.strip().lower()):
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,3}", language_code(value)):
             raise self.error(node, "language", f"must be a language code such as en or de, got {self.kind(node)}")
-        return value.strip().lower()
+        if no_pack(value):  # what plan and play would refuse, check names too
+            raise self.error(node, "language", no_pack(value))
+        return language_code(value)
 
 
 def sounded_chars(text: str) -> int:

