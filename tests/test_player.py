@@ -382,6 +382,24 @@ def test_the_intro_starts_on_its_first_sentence_and_each_next_one_plays_as_it_is
     assert np.array_equal(np.concatenate([p.samples for p in heard[2:]]), render(full, third.start))
 
 
+def test_next_in_the_intro_goes_on_to_the_first_exercise_once_the_session_is_ready(tmp_path):
+    path = tmp_path / "routine.yaml"
+    path.write_text(ROUTINE.replace("intro: Hello there.", "intro: Hello there. Lie down now. Breathe."))
+    clock = FakeClock()
+    start = clock.now
+    synth = SentenceGate(clock, ("Hello there.",), start + 3.0)
+    device = FakeDevice(clock)
+    assert play_routine(SessionRequest(str(path)), lead_in_s=0.5,
+        parts=Parts(synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
+                    controls=FakeKeys(clock, [(0.7, Command.NEXT)]), screen=FakeScreen())) == 0
+    full = prepare(parse_routine(path.read_text()), synthesizer=FakeSynthesizer())
+    first_exercise = full.timeline.chapters[1].start
+    heard = device.played[1:]  # after the lead-in: the first sentence, cut off by "next"
+    assert np.array_equal(heard[0].samples, render(full, 0, full.timeline.events[1].start))
+    assert heard[1].started >= start + 3.0  # waited for the full session, not the intro's next sentence
+    assert np.array_equal(np.concatenate([p.samples for p in heard[1:]]), render(full, first_exercise))
+
+
 def wait_until_true(condition, timeout_s: float = 10.0) -> bool:
     """Real time: until ``condition()`` (another thread's work), at most ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
