@@ -77,8 +77,8 @@ def test_plan_table(fake_voice):
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Minimal"
-    assert lines[2].split()[2:4] == ["speech", "-"]
-    assert lines[3].split()[2:] == ["speech", "Breathe", "Next", "exercise:", "Breathe.", "1", "repetition."]
+    assert [line.split()[2:4] for line in lines[2:5]] == [["speech", "-"]] * 3  # the intro: a cue per sentence
+    assert lines[5].split()[2:] == ["speech", "Breathe", "Next", "exercise:", "Breathe.", "1", "repetition."]
     assert lines[-1].startswith("Total: ") and lines[-1].endswith(" s), 1 exercise")
     assert fake_voice == [140]
 
@@ -94,7 +94,7 @@ def test_plan_json_shape(fake_voice):
         assert set(event) == {"start_s", "duration_s", "kind", "exercise"} | extra
         assert event["duration_s"] >= 0
     assert data["events"][0] == {"start_s": 0.0, "duration_s": data["events"][0]["duration_s"],
-                                 "kind": "speech", "text": "Lie on your back. If anything hurts, stop.",
+                                 "kind": "speech", "text": "Lie on your back.",  # the intro: a cue per sentence
                                  "exercise": None}
     last = data["events"][-1]
     assert last["sound"] == "end" and data["total_s"] == pytest.approx(last["start_s"] + last["duration_s"], abs=1e-5)

@@ -54,7 +54,8 @@ def _spoken(tmp_path, code: str, sides: str) -> list[str]:
     from voicecoach.session.prepare import prepare
     (tmp_path / "r.yaml").write_text(SIDED.format(code=code, sides=sides))
     session = prepare(load_routine(str(tmp_path / "r.yaml")), synthesizer=FakeSynthesizer())
-    return [event.text for event in session.timeline.events if event.kind == SPEECH][2:-1]
+    said = [event.text for event in session.timeline.events if event.kind == SPEECH and event.exercise]
+    return said[1:]  # after "Next exercise: ..."
 
 
 def test_a_german_session_says_the_usual_side_names_in_german(tmp_path):

@@ -112,8 +112,9 @@ def test_plan_shows_each_level_and_why(routine):
     after = runner.invoke(cli, ["plan", routine])
     assert after.stdout.splitlines()[:2] == ["Reach: 3 reps: up from 2 after 2 good sessions",
                                              "Knee rolls: 8 reps: up from 7 after 2 good sessions"]
-    spoken = [line for line in after.stdout.splitlines() if "Hello." in line][0]
-    assert spoken.endswith("Hello. One more reach than last time. One more knee roll than last time.")
+    intro = [line for line in after.stdout.splitlines() if "  speech  -  " in line][:3]  # a cue per sentence
+    assert [line.split("  -  ")[1].strip() for line in intro] == \
+        ["Hello.", "One more reach than last time.", "One more knee roll than last time."]
     assert "Next exercise: Knee rolls. 2 sets of 4 repetitions on each side." in after.stdout
     fresh = json.loads(runner.invoke(cli, ["plan", routine, "--level", "fresh", "--json"]).stdout)
     assert fresh["levels"] == {"Reach": {"reps": 2, "reason": "start level (--level fresh)"},
@@ -206,7 +207,7 @@ def test_a_session_stopped_with_q_is_recorded_with_where(routine):
 def test_played_levels_follow_the_history_and_the_intro_says_so(routine):
     _log(routine, "better", "same")
     _, synth, _ = _play(routine)
-    assert synth.calls[0] == "Hello. One more reach than last time. One more knee roll than last time."
+    assert synth.calls[:3] == ["Hello.", "One more reach than last time.", "One more knee roll than last time."]
     assert _recorded()[-1]["levels"] == {"Reach": 3, "Knee rolls": 8, "Still": 2}
 
 

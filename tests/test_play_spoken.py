@@ -179,8 +179,10 @@ def test_pause_continue_next_and_stop_said_into_the_microphone(pulse, shared, wo
     resumed = _loud_after(samples, t0, said_pause + 0.2)
     assert resumed is not None and said_continue - 0.5 < resumed < said_continue + 1.5, (resumed, said_continue)
     assert np.abs(samples[start: round((said_continue - 0.6 - t0) * SAMPLE_RATE)]).max() < QUIET
-    count_in = bursts(samples[round((resumed - t0 - 0.05) * SAMPLE_RATE):], round(0.45 * SAMPLE_RATE), QUIET)[0]
-    assert (count_in[1] - count_in[0]) / SAMPLE_RATE == pytest.approx(shared[1], abs=0.15)
+    after = bursts(samples[round((resumed - t0 - 0.05) * SAMPLE_RATE):], round(0.45 * SAMPLE_RATE), QUIET)
+    # the count-in's own pauses may pass 0.45 s; the cue it leads into is 0.5 s after its end
+    count_in = [b for b in after if b[0] < (shared[1] + 0.25) * SAMPLE_RATE]
+    assert (count_in[-1][1] - count_in[0][0]) / SAMPLE_RATE == pytest.approx(shared[1], abs=0.15)
     # next: the next exercise's announcement within a second or so of the word
     announced = _loud_after(samples, t0, said_next + 0.1)
     assert announced is not None and announced - said_next < 1.8
@@ -265,7 +267,9 @@ def test_media_buttons_pause_resume_skip_and_stop_a_running_session(pulse, share
             live.kill()
     assert code == 0, err
     assert "Media buttons" not in err  # they were on, and the intro said so
-    assert live.seen[0][1].endswith("Introduction: Hello. Media keys and headset buttons pause and skip.")
+    intro = [line for _, line in live.seen if "Introduction: " in line]  # a line per sentence
+    assert intro[0].endswith("Introduction: Hello.")
+    assert intro[1].endswith("Introduction: Media keys and headset buttons pause and skip.")
     assert live.seen[-1][1].startswith("Stopped at Two. To continue from there: ")
     samples = recording.samples()
     quiet = samples[round((pressed + 0.3 - t0) * SAMPLE_RATE): round((resumed - t0) * SAMPLE_RATE)]

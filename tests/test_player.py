@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -335,6 +336,77 @@ def test_the_intro_plays_while_the_rest_is_still_being_prepared(tmp_path, monkey
     assert np.array_equal(np.concatenate([p.samples for p in rest]), render(full, head_end))
     waiting = [s for s, _ in screen.shown if s.step == "ready" and s.chapter == "Introduction"]
     assert waiting and all(s.total_s is None for s in waiting)
+
+
+class SentenceGate(FakeSynthesizer):
+    """Says the intro's first two sentences at once, everything else once the fake clock
+    passes ``rest_at`` (a slow engine); ``asked`` is every text asked for, in order."""
+
+    def __init__(self, clock, quick: tuple[str, ...], rest_at: float):
+        super().__init__()
+        self.clock, self.quick, self.rest_at, self.asked = clock, quick, rest_at, []
+
+    def synthesize(self, text):
+        self.asked.append(text)
+        if text not in self.quick:  # (a deadline in real time: a failure, never a hang)
+            assert wait_until_true(lambda: self.clock.now >= self.rest_at)
+        return super().synthesize(text)
+
+
+def test_the_intro_starts_on_its_first_sentence_and_each_next_one_plays_as_it_is_ready(tmp_path):
+    path = tmp_path / "routine.yaml"
+    path.write_text(ROUTINE.replace("intro: Hello there.", "intro: Hello there. Lie down now. Breathe."))
+    clock = FakeClock()
+    start = clock.now
+    synth = SentenceGate(clock, ("Hello there.", "Lie down now."), start + 5.0)
+
+    class Keys(FakeKeys):
+        def wait(self, timeout_s):
+            if self.clock.now > start + 1.0:  # the second sentence is ready before it is due
+                assert wait_until_true(lambda: "Breathe." in synth.asked)
+            return super().wait(timeout_s)
+
+    device = FakeDevice(clock)
+    assert play_routine(SessionRequest(str(path)), lead_in_s=0.5,
+        parts=Parts(synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
+                    controls=Keys(clock), screen=FakeScreen())) == 0
+    full = prepare(parse_routine(path.read_text()), synthesizer=FakeSynthesizer())
+    first, second, third = [e for e in full.timeline.events if e.chapter == 0]
+    heard = device.played[1:]  # after the lead-in
+    assert heard[0].started - start == pytest.approx(0.5, abs=0.002)  # nothing else was ready
+    assert synth.asked[0] == "Hello there."  # the first sentence alone before the first sound
+    assert np.array_equal(heard[0].samples, render(full, 0, second.start))
+    # ready while the first played: on time, as if all had been there from the start
+    assert heard[1].started - start == pytest.approx(0.5 + second.start / full.sample_rate, abs=0.002)
+    assert np.array_equal(heard[1].samples, render(full, second.start, third.start))
+    assert heard[2].started >= start + 5.0  # the third waited for its engine, then went on
+    assert np.array_equal(np.concatenate([p.samples for p in heard[2:]]), render(full, third.start))
+
+
+def test_next_in_the_intro_goes_on_to_the_first_exercise_once_the_session_is_ready(tmp_path):
+    path = tmp_path / "routine.yaml"
+    path.write_text(ROUTINE.replace("intro: Hello there.", "intro: Hello there. Lie down now. Breathe."))
+    clock = FakeClock()
+    start = clock.now
+    synth = SentenceGate(clock, ("Hello there.",), start + 3.0)
+    device = FakeDevice(clock)
+    assert play_routine(SessionRequest(str(path)), lead_in_s=0.5,
+        parts=Parts(synthesizer=synth, device=device, stdout=io.StringIO(), clock=clock,
+                    controls=FakeKeys(clock, [(0.7, Command.NEXT)]), screen=FakeScreen())) == 0
+    full = prepare(parse_routine(path.read_text()), synthesizer=FakeSynthesizer())
+    first_exercise = full.timeline.chapters[1].start
+    heard = device.played[1:]  # after the lead-in: the first sentence, cut off by "next"
+    assert np.array_equal(heard[0].samples, render(full, 0, full.timeline.events[1].start))
+    assert heard[1].started >= start + 3.0  # waited for the full session, not the intro's next sentence
+    assert np.array_equal(np.concatenate([p.samples for p in heard[1:]]), render(full, first_exercise))
+
+
+def wait_until_true(condition, timeout_s: float = 10.0) -> bool:
+    """Real time: until ``condition()`` (another thread's work), at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return condition()
 
 
 def test_the_screen_follows_the_intro_then_the_exercises(tmp_path, monkeypatch):

@@ -256,7 +256,7 @@ def test_an_exercise_with_only_a_name_says_its_name_once():
     assert (walk.steps, walk.reps, walk.sides) == ((Step("Walk about {{slowly}}"),), 1, ())
     assert sit.steps == (Step("Sit"),) and sit.reps == 2
     timeline = build_timeline(loaded, lambda text: 100, lambda name: 10, 1000)
-    assert timeline.spoken_texts()[1:-1] == ["Next exercise: Walk about {slowly}. 1 repetition.",
+    assert [e.text for e in timeline.events if e.kind == SPEECH and e.chapter][:-1] == ["Next exercise: Walk about {slowly}. 1 repetition.",
                                              "Walk about {slowly}", "Next exercise: Sit. 2 repetitions.",
                                              "Sit", "Last one. Sit"]
     assert not [e for e in timeline.events if e.kind == HOLD]

@@ -148,15 +148,26 @@ def test_long_holds_get_halfway_and_count_false_gets_nothing():
     assert holds[1] not in marks
 
 
+def test_the_intro_is_one_cue_per_sentence_with_the_normal_gap_and_script_lists_them():
+    routine = Routine("T", (Exercise("Reach", (Step("Reach up."),)),),
+                      intro="Welcome! Lie down. Is that comfortable? Then we start.  ")
+    timeline = plan(routine)
+    intro = [e for e in timeline.events if e.chapter == 0]
+    assert [e.text for e in intro] == ["Welcome!", "Lie down.", "Is that comfortable?", "Then we start."]
+    assert [b.start - a.end for a, b in zip(intro, intro[1:])] == [GAP] * 3
+    assert intro[0].start == 0 and timeline.chapters[1].start == intro[-1].end + GAP
+    assert script(routine)[:4] == [e.text for e in intro]
+
+
 def test_sets_sides_rests_and_progress_words():
     exercise = Exercise("Roll", (Step("Roll to the {side}.", 1.0),), reps=4, sets=2, rest_between_sets_s=15.0,
                         sides=("right", "left"))
     routine = Routine("T", (exercise, Exercise("Next one", (Step("Go."),))), rest_s=10.0)
-    spoken = [e.text for e in split_marks(plan(routine))[0] if e.kind == SPEECH]
+    spoken = [e.text for e in split_marks(plan(routine))[0] if e.kind == SPEECH and e.chapter]
     side = ["Roll to the right.", "Roll to the right.", "Two more. Roll to the right.", "Last one. Roll to the right."]
     expected_set = ["Starting on the right side.", *side, "Now the left side.",
                     *[t.replace("right", "left") for t in side]]
-    assert spoken[1:] == ["Next exercise: Roll. 2 sets of 4 repetitions on each side.", "Set 1 of 2.",
+    assert spoken == ["Next exercise: Roll. 2 sets of 4 repetitions on each side.", "Set 1 of 2.",
                           *expected_set, "Rest for 15 seconds.", "Set 2 of 2.", *expected_set,
                           "Well done. Rest for 10 seconds. Up next: Next one.",
                           "Next exercise: Next one. 1 repetition.", "Go.", load_phrases("en").say("outro")]
@@ -165,8 +176,8 @@ def test_sets_sides_rests_and_progress_words():
 def test_alternating_sides_rep_by_rep_in_the_exact_order():
     rolls = Exercise("Knee rolls", (Step("Roll to the {side}.", 1.0, "Back to the middle."),), reps=4,
                      sides=("right", "left"), alternate=True)
-    spoken = [e.text for e in split_marks(plan(Routine("T", (rolls,))))[0] if e.kind == SPEECH]
-    assert spoken[1:-1] == [
+    spoken = [e.text for e in split_marks(plan(Routine("T", (rolls,))))[0] if e.kind == SPEECH and e.chapter]
+    assert spoken[:-1] == [
         "Next exercise: Knee rolls. 4 repetitions on each side, alternating sides.",
         "Starting on the right side.",
         "Roll to the right.", "Back to the middle.", "Roll to the left.", "Back to the middle.",
@@ -181,10 +192,10 @@ def test_alternating_cues_without_a_side_are_led_by_it_and_sets_start_again():
     lift = Exercise("Leg lift", (Step("Lift your leg.", 1.0),), reps=2, sets=2, rest_between_sets_s=5.0,
                     sides=("left", "right"), alternate=True)
     track, _ = split_marks(plan(Routine("T", (lift,))))
-    spoken = [e.text for e in track if e.kind == SPEECH]
+    spoken = [e.text for e in track if e.kind == SPEECH and e.chapter]
     one_set = ["Starting on the left side.", "Lift your leg.", "Now the right side. Lift your leg.",
                "Last one on each side. Now the left side. Lift your leg.", "Now the right side. Lift your leg."]
-    assert spoken[1:-1] == ["Next exercise: Leg lift. 2 sets of 2 repetitions on each side, alternating sides.",
+    assert spoken[:-1] == ["Next exercise: Leg lift. 2 sets of 2 repetitions on each side, alternating sides.",
                             "Set 1 of 2.", *one_set, "Rest for 5 seconds.", "Set 2 of 2.", *one_set]
     german = [e.text for e in build_timeline(Routine("T", (lift,), language="de"), per_word(1000), CHIMES.get,
                                              RATE).events if e.kind == SPEECH and e.exercise]

@@ -127,11 +127,12 @@ class Player:
                 return command
         return None
 
-    def use(self, session: Session) -> None:
-        """The full session takes over from the intro's (same samples up to ``until``)."""
+    def use(self, session: Session, until: int | None = None) -> None:
+        """A longer head of the intro (to its new ``until``) or the full session takes over
+        from the one playing (same samples up to the old ``until``)."""
         self.session, self.timeline, self.rate = session, session.timeline, session.sample_rate
         self.guide = Guide(self.timeline)
-        self.until = None
+        self.until = until
 
     def wait_until(self, instant: float) -> Command | None:
         """Wait for ``instant`` while showing the status; a key pressed first is returned."""

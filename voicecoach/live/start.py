@@ -2,11 +2,13 @@
 
 Planning needs every cue's real length, so the whole routine must be synthesized before
 the timeline exists; with nothing cached that takes about a second for the built-in
-routine (espeak-ng), more for long routines. But the first chapter is the intro alone:
-its samples depend on the intro text only. So the intro is synthesized first and its
-chapter is planned by the same scheduler, on the routine without its exercises (other
-lengths do not matter there); it plays while a thread prepares the full session. The
-full timeline is checked to begin with exactly the same events before it takes over.
+routine with espeak-ng, and a minute with Piper on a busy machine. But the first chapter
+is the intro alone, one cue per sentence, and where a sentence starts depends only on the
+sentences before it. So the first sentence is synthesized first and planned by the same
+scheduler, on the routine without its exercises (other lengths do not matter there); it
+plays while a thread synthesizes the next sentence, hands over a longer head of the intro
+(ending where the sentence after it starts), and so on; then it prepares the full session.
+Each head is checked to begin with exactly the same events as the one before it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from threading import Lock, Thread
 
 from ..plan.phrases import load_phrases
 from ..plan.timeline import build_timeline
-from ..plan.wording import intro_text
+from ..plan.wording import intro_sentences
 from ..session.chimes import load_chimes
 from ..session.prepare import Session, prepare
 from ..speech.cache import SpeechCache
@@ -41,24 +43,30 @@ class SerialSynthesizer:
             return self.synthesizer.synthesize(text)
 
 
-def head_session(routine, synthesizer) -> tuple[Session, int]:
-    """The intro chapter as a session of its own, and where it ends (in samples)."""
-    cache = SpeechCache(synthesizer)
+def head_session(routine, cache: SpeechCache, said: int) -> tuple[Session, int]:
+    """The intro's first ``said`` sentences as a session of their own, and where it ends
+    (in samples): where the next sentence starts, or after the last, the first exercise."""
     phrases = load_phrases(routine.language)
-    intro = intro_text(routine, phrases)
+    known = set(intro_sentences(routine, phrases)[:said])
     bare = dataclasses.replace(routine, exercises=())
-    timeline = build_timeline(bare, lambda text: cache.samples(text) if text == intro else 0,
-                              lambda sound: 0, synthesizer.sample_rate, phrases)
-    return Session(routine, timeline, cache, {}, phrases), timeline.chapters[1].start
+    timeline = build_timeline(bare, lambda text: cache.samples(text) if text in known else 0,
+                              lambda sound: 0, cache.synthesizer.sample_rate, phrases)
+    intro = [event for event in timeline.events if event.chapter == 0]
+    end = intro[said].start if said < len(intro) else timeline.chapters[1].start
+    return Session(routine, timeline, cache, {}, phrases), end
 
 
 class Preparing:
-    """``head`` (and ``head_end``) now; ``session()`` once the thread has prepared it."""
+    """``head`` (and ``head_end``) now: the intro's first sentence; ``after(end)`` the next
+    head, then the full session (``session()``), as the thread prepares them."""
 
     def __init__(self, routine, synthesizer, background: bool = True):
         synthesizer = SerialSynthesizer(synthesizer)
         load_chimes(routine, synthesizer.sample_rate)  # a bad sound file is bad input: say so now
-        self.head, self.head_end = head_session(routine, synthesizer)
+        self._cache = SpeechCache(synthesizer)
+        self._sentences = len(intro_sentences(routine, load_phrases(routine.language)))
+        self.head, self.head_end = head_session(routine, self._cache, 1)
+        self._heads: dict[int, tuple[Session, int]] = {}  # by the end of the head before
         self._session: Session | None = None
         self._error: BaseException | None = None
         self._cancel = False
@@ -71,6 +79,11 @@ class Preparing:
 
     def _prepare(self, routine, synthesizer) -> None:
         try:
+            end = self.head_end
+            for said in range(2, self._sentences + 1):
+                self._progress(0, 0)
+                head = head_session(routine, self._cache, said)
+                self._heads[end], end = head, head[1]
             self._session = prepare(routine, synthesizer=synthesizer, progress=self._progress)
         except _Cancelled:
             pass
@@ -83,6 +96,18 @@ class Preparing:
 
     def ready(self) -> bool:
         return not self._thread.is_alive()
+
+    def ready_after(self, end: int, skipped: bool = False) -> bool:
+        """Whether what follows the head ending at ``end`` is there (with ``skipped``:
+        the full session, the intro being skipped)."""
+        return self.ready() or (not skipped and end in self._heads)
+
+    def after(self, end: int, skipped: bool = False) -> tuple[Session, int | None]:
+        """What follows the head ending at ``end``: a longer head and its end, or the full
+        session and None (waits for it); raises what preparing it raised."""
+        if not skipped and end in self._heads:
+            return self._heads[end]
+        return self.session(), None
 
     def session(self) -> Session:
         """The full session (waits for it); raises what preparing it raised."""
@@ -100,10 +125,12 @@ class Preparing:
             self._thread.join(timeout_s)
 
 
-def _check_same_start(head: Session, full: Session, end: int) -> None:
+def _check_same_start(head: Session, longer: Session, end: int) -> None:
+    """``longer`` (a longer head or the full session) plans the same as ``head`` up to
+    ``end``, where ``head`` hands over, and starts a sound there."""
     before = [e for e in head.timeline.events if e.start < end]
-    if full.timeline.chapters[1].start != end or \
-            [e for e in full.timeline.events if e.start < end] != before:
+    if [e for e in longer.timeline.events if e.start < end] != before or \
+            not any(e.start == end for e in longer.timeline.events):
         raise AssertionError("the intro was planned differently alone and in the full session")
 
 
@@ -124,16 +151,23 @@ class Start:
     def play(self, player, due: float) -> Outcome:
         if self.preparing is None:
             return player.run(self.position, due)
-        head_end = self.preparing.head_end
-        outcome = player.run(0, due, until=head_end)
+        end, current = self.preparing.head_end, self.preparing.head
+        outcome = player.run(0, due, until=end)
         while outcome == Outcome.REACHED:
-            command = player.wait_for(self.preparing.ready)
-            if command is None:
-                player.use(self.preparing.session())
-                due = player.due(head_end)
-                late = player.clock() > due  # then a pause at the intro's end: a lead again
-                return player.run(head_end, max(due, player.clock()), lead=late)
-            outcome = Outcome.STOPPED if player.obey(command) == Outcome.STOPPED else player.loop()
+            skipped = player.anchor[0] > end  # "next" in the intro: on to the first exercise
+            command = player.wait_for(lambda: self.preparing.ready_after(end, skipped))
+            if command is not None:
+                outcome = Outcome.STOPPED if player.obey(command) == Outcome.STOPPED else player.loop()
+                continue
+            longer, following = self.preparing.after(end, skipped)
+            start = longer.timeline.chapters[1].start if skipped else end
+            if not skipped:
+                _check_same_start(current, longer, end)
+            due = player.due(player.anchor[0] if skipped else end)
+            player.use(longer, following)
+            late = player.clock() > due  # then a pause before it: a lead again
+            outcome = player.run(start, max(due, player.clock()), until=following, lead=late or skipped)
+            end, current = following, longer
         return outcome
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from typing import Callable
 from ..routine import Exercise, Routine, Step
 from .model import CHIME, HOLD, REST, SPEECH, Chapter, Event, Timeline
 from .phrases import Phrases, load_phrases
-from .wording import alternates, announce, cue, intro_text, marks
+from .wording import alternates, announce, cue, intro_sentences, marks
 
 # Silences between consecutive sounds, in seconds: calm, but never dead air.
 GAP_S = 0.35
@@ -48,7 +48,8 @@ def script(routine: Routine, phrases: Phrases | None = None) -> list[str]:
 
 def _schedule(plan: "_Planner", routine: Routine) -> None:
     plan.chapter(plan.phrases.say("chapter_intro"))
-    plan.say(intro_text(routine, plan.phrases), None)
+    for sentence in intro_sentences(routine, plan.phrases):
+        plan.say(sentence, None)
     last = len(routine.exercises) - 1
     for index, exercise in enumerate(routine.exercises):
         plan.chapter(exercise.name)

@@ -7,6 +7,7 @@ The scheduler (``timeline``) decides where each of these falls; this module only
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Iterator
 
@@ -14,11 +15,20 @@ from ..routine import Exercise, Routine
 from .phrases import Phrases
 
 HALFWAY_MIN_HOLD_S = 20.0  # a shorter hold has no "Halfway."
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 
 def intro_text(routine: Routine, phrases: Phrases) -> str:
     """What the intro says: the routine's own, or the pack's welcome."""
     return routine.intro or phrases.say("intro")
+
+
+def intro_sentences(routine: Routine, phrases: Phrases) -> list[str]:
+    """The intro cut into its sentences, each a cue of its own. Live, the first can play
+    while the next are synthesized (a slow engine would keep the person waiting for the
+    whole intro); export and plan cut it the same way, so every sink has the same samples."""
+    text = intro_text(routine, phrases)
+    return [s for s in _SENTENCE_BREAK.split(text.strip()) if s] or [text]
 
 
 def marks(seconds: float, count: bool, phrases: Phrases) -> Iterator[tuple[str, float]]:
