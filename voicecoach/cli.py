@@ -3,6 +3,10 @@ our errors into one line (exit 2 for bad input, 1 for a failure at run time)."""
 
 from __future__ import annotations
 
+from .interrupt import exit_on_interrupt, restore_interrupt
+
+_IMPORTING = exit_on_interrupt()  # Ctrl-C while the rest is imported: "Stopped.", not a traceback
+
 import dataclasses
 import errno
 import functools
@@ -70,8 +74,9 @@ class _OneLineErrors(click.Group):
             status = _line(f"Error: {_usage_line(error)}", error.exit_code)
         except click.ClickException as error:
             status = _line(f"Error: {error.format_message()}", error.exit_code)
-        except click.Abort:
-            status = _line("Aborted.", 1)
+        except click.Abort as abort:  # click makes a Ctrl-C before our command runs an Abort
+            interrupted = isinstance(abort.__context__, KeyboardInterrupt)
+            status = _line("Stopped.", 130) if interrupted else _line("Aborted.", 1)
         except OSError as error:
             status = _os_error(error)
         finally:
@@ -439,3 +444,6 @@ def history(routine, as_json, plot):
 
 def main() -> None:
     cli(prog_name="voicecoach")
+
+
+restore_interrupt(_IMPORTING)  # from here on, Ctrl-C is a KeyboardInterrupt that main turns into "Stopped."

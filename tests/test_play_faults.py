@@ -1,0 +1,84 @@
+"""``voicecoach play`` stopped from outside, for real: a process signalled at small delays
+after it starts, and a reader that goes away (``| head``). A private PulseAudio server (a
+null sink) is the sound device."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import requires_espeak
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from pulse_server import PulseServer  # noqa: E402
+
+pytestmark = [requires_espeak, pytest.mark.real, pytest.mark.audio,
+              pytest.mark.skipif(shutil.which("pulseaudio") is None and not os.environ.get("CI"),
+                                 reason="PulseAudio is not installed (CI installs it)")]
+
+ROUTINE = """title: Faults
+intro: Hello there.
+exercises:
+  - name: One
+    cue: Lie still.
+    hold: 30s
+  - name: Two
+    cue: Breathe in.
+    hold: 30s
+"""
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    with PulseServer() as server:
+        yield server
+
+
+@pytest.fixture
+def routine(tmp_path):
+    path = tmp_path / "faults.yaml"
+    path.write_text(ROUTINE)
+    return path
+
+
+def _env(pulse) -> dict:
+    env = pulse.env()
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    return env
+
+
+def _play(routine, env, **streams) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(routine), "--engine", "espeak",
+                             "--lead-in", "0"], env=env, stdin=subprocess.DEVNULL, **streams)
+
+
+def _startup_s() -> float:
+    """How long the interpreter takes to start before any of our code runs (its site
+    packages, the editable install's finder): a signal before that is Python's, not ours."""
+    took = []
+    for _ in range(3):
+        began = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        took.append(time.monotonic() - began)
+    return max(took)
+
+
+def test_ctrl_c_at_any_moment_of_the_start_is_stopped_and_130(pulse, routine):
+    startup_s = _startup_s()
+    for delay_s in (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5):
+        process = _play(routine, _env(pulse), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(startup_s + delay_s)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay_s, err)
+        assert process.returncode == 130, (delay_s, process.returncode, err)
+        assert err.strip().splitlines()[-1] == "Stopped.", (delay_s, err)
+
