@@ -82,3 +82,25 @@ def test_ctrl_c_at_any_moment_of_the_start_is_stopped_and_130(pulse, routine):
         assert process.returncode == 130, (delay_s, process.returncode, err)
         assert err.strip().splitlines()[-1] == "Stopped.", (delay_s, err)
 
+
+def test_the_reader_going_away_stops_the_session_at_once_with_its_place_kept(pulse, routine, user_dirs):
+    read, write = os.pipe()
+    process = _play(routine, _env(pulse), stdout=write, stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    with os.fdopen(read) as lines:
+        first = lines.readline()
+        while "One: hold" not in lines.readline():  # into a 30 s hold: no line for 30 s
+            pass
+    gone = time.monotonic()  # as `head` exits
+    try:
+        process.wait(timeout=5)
+    finally:
+        process.kill()
+    stopped_s = time.monotonic() - gone
+    assert first.strip().endswith("Introduction: Hello there.")
+    assert process.returncode == 141, process.stderr.read()  # as a shell shows SIGPIPE
+    assert stopped_s < 1.0
+    err = process.stderr.read()
+    assert "Stopped" not in err and "Traceback" not in err and "Error" not in err, err  # quietly, as SIGPIPE
+    places = json.loads((user_dirs / "state" / "places.json").read_text())
+    assert "One" in json.dumps(places)

@@ -8,8 +8,11 @@ rest), the seconds left in big digits, and how far through the session they are.
 from __future__ import annotations
 
 import math
+import os
+import select
 import shutil
 import signal
+import stat
 import sys
 import textwrap
 import threading
@@ -183,8 +186,12 @@ class LineScreen:
         self.stream = stream or sys.stdout
         self._last: tuple | None = None
         self._lost = False  # the output failed: no more lines
+        self._reader = _pipe_watch(self.stream)
 
     def show(self, status: Status, paused: bool = False) -> None:
+        if self._reader is not None and self._reader.poll(0):
+            self._lost = True  # the reader went away (| head) between two lines: stop now, not at the next
+            raise Terminated(signal.SIGPIPE)
         key = (status.chapter, status.step, status.text if status.step == "say" else "", paused)
         if key == self._last or (status.step in ("", "ready") and not paused):
             return
@@ -218,3 +225,19 @@ class LineScreen:
             self._lost = True
             if isinstance(error, BrokenPipeError):
                 raise Terminated(signal.SIGPIPE) from None
+
+
+def _pipe_watch(stream):
+    """A poll object that reports an error once the reader of ``stream`` (a pipe or a
+    socket) has gone, or None for other outputs (a file, a terminal) and streams without a
+    descriptor. A line is written only when the step changes, up to a minute apart: this
+    notices ``| head`` exiting within a tick instead."""
+    try:
+        fd = stream.fileno()
+        if not (stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode)):
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    watch = select.poll()
+    watch.register(fd, select.POLLERR)  # POLLERR and POLLHUP are reported whatever is asked
+    return watch
