@@ -271,6 +271,8 @@ class Player:
         self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
         self.publish(PlayState.PAUSED)
         status = self.status()
+        self.screen.show(status, paused=True)
+        self.session.speech.audio(self.session.phrases.say("count_in"))  # made now, said at once on resuming
         command = None
         while command not in (Command.PAUSE, Command.CONTINUE, *MOVES, *STOPS):
             self.screen.show(status, paused=True)
@@ -280,6 +282,7 @@ class Player:
             return Outcome.STOPPED
         if command in MOVES:
             resume_at = self.target(command, resume_at)
+        self.screen.show(dataclasses.replace(status, step="ready", seconds_left=None))  # not "Paused" a moment more
         self.count_in(resume_at)
         return None
 

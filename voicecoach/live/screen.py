@@ -76,29 +76,42 @@ def where(status: Status) -> str:
 
 
 def frame(title: str, status: Status, width: int, paused: bool = False,
-          controls: str = KEYS_HELP) -> list[tuple[str, str]]:
+          controls: str = KEYS_HELP, height: int = 24) -> list[tuple[str, str]]:
     """The screen as ``(style, text)`` lines, each text already centred in ``width``;
-    ``controls`` is the line naming the active controls ("" for none)."""
-    lines = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
-    label = "Paused" if paused else LABELS.get(status.step, "")
-    lines.append((BOLD, label))
+    ``controls`` is the line naming the active controls ("" for none). The step's text is
+    wrapped whole into the rows the ``height`` leaves (a long intro too); only a text that
+    cannot fit even so ends in "…"."""
+    head = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
+    head.append((BOLD, "Paused" if paused else LABELS.get(status.step, "")))
     if status.seconds_left is not None and not paused:
-        lines += [("", "")] + [(BOLD, row) for row in big(countdown(status.seconds_left))]
-    lines.append(("", ""))
-    wrap = max(20, min(width - 4, 72))
-    text_style = "" if status.step == "say" and not paused else DIM
-    lines += [(text_style, row) for row in textwrap.wrap(status.text, wrap)[:4]]
-    lines.append(("", ""))
-    if status.total_s:
-        bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
-        lines.append(("", f"{bar}  {clock(status.elapsed_s, millis=False)} / {clock(status.total_s, millis=False)}"))
-    else:
-        lines.append(("", clock(status.elapsed_s, millis=False)))
+        head += [("", "")] + [(BOLD, row) for row in big(countdown(status.seconds_left))]
+    head.append(("", ""))
+    tail = [("", ""), ("", _elapsed(status, width))]
     if paused:
-        lines += [("", ""), ("", "press space to continue, q to stop, h if it hurts")]
+        tail += [("", ""), ("", "press space to continue, q to stop, h if it hurts")]
     elif controls:
-        lines += [("", ""), (DIM, controls)]
+        tail += [("", ""), (DIM, controls)]
+    text_style = "" if status.step == "say" and not paused else DIM
+    rows = text_rows(status.text, max(20, min(width - 4, 72)), max(4, height - len(head) - len(tail)))
+    lines = head + [(text_style, row) for row in rows] + tail
     return [(style, text.center(width).rstrip()) for style, text in lines]
+
+
+def text_rows(text: str, width: int, rows: int) -> list[str]:
+    """``text`` wrapped at ``width``, in at most ``rows`` rows (the last one shortened to
+    end in "…" when it does not all fit)."""
+    wrapped = textwrap.wrap(text, width)
+    if len(wrapped) <= rows:
+        return wrapped
+    rest = " ".join(wrapped[rows - 1:])
+    return wrapped[:rows - 1] + [textwrap.shorten(rest, width, placeholder=" …")]
+
+
+def _elapsed(status: Status, width: int) -> str:
+    if not status.total_s:
+        return clock(status.elapsed_s, millis=False)
+    bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
+    return f"{bar}  {clock(status.elapsed_s, millis=False)} / {clock(status.total_s, millis=False)}"
 
 
 class TerminalScreen:
@@ -113,7 +126,7 @@ class TerminalScreen:
 
     def show(self, status: Status, paused: bool = False) -> None:
         size = shutil.get_terminal_size((80, 24))
-        lines = frame(self.title, status, size.columns, paused, self.controls)
+        lines = frame(self.title, status, size.columns, paused, self.controls, size.lines)
         if lines == self._last:
             return
         self._last = lines
