@@ -174,7 +174,7 @@ def test_voice_control_that_cannot_start_is_a_warning_and_the_session_plays_on(m
 
     def refuse(self):
         raise RuntimeFailure("spoken commands need pocketsphinx; install pocketsphinx with: pip install pocketsphinx")
-    monkeypatch.setattr(spoken.Spoken, "__enter__", refuse)
+    monkeypatch.setattr(spoken.Spoken, "start_in_background", refuse)
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     with play._controls(play.Parts(stdin=io.StringIO()), listen=True) as wired:
         assert (wired.spoken, wired.sentences, wired.help) == (None, ("listening_off",), "")
