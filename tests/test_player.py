@@ -136,6 +136,9 @@ class FakeScreen:
     def note(self, text):
         self.notes.append(text)
 
+    def heard(self, word):
+        self.notes.append(f"heard {word}")
+
     def close(self):
         self.closed = True
 

@@ -77,3 +77,31 @@ def test_a_text_too_long_for_the_screen_ends_in_an_ellipsis():
     rows = text_rows("word " * 200, 40, 5)
     assert len(rows) == 5 and rows[-1].endswith(" …") and all(len(r) <= 40 for r in rows)
     assert text_rows("short text", 40, 5) == ["short text"]
+
+
+def test_the_terminal_shows_the_word_heard_for_a_moment_in_place_of_the_controls():
+    import io
+    from voicecoach.live.screen import HEARD_S, TerminalScreen
+    now = [10.0]
+    out = io.StringIO()
+    screen = TerminalScreen("Back", "space pause · say pause, next or stop", out, clock=lambda: now[0])
+    session = prepare(parse_routine(ROUTINE), synthesizer=FakeSynthesizer())
+    status = Guide(session.timeline).status(0)
+    screen.heard("next")
+    screen.show(status)
+    screen._frames.close()
+    assert 'Heard "next".' in out.getvalue() and "say pause, next or stop" not in out.getvalue()
+    out.seek(0), out.truncate()
+    now[0] += HEARD_S + 0.1
+    screen._frames = type(screen._frames)(out)
+    screen.show(status)
+    screen._frames.close()
+    assert "say pause, next or stop" in out.getvalue() and "Heard" not in out.getvalue()
+
+
+def test_without_a_terminal_the_word_heard_is_a_line():
+    import io
+    from voicecoach.live.screen import LineScreen
+    out = io.StringIO()
+    LineScreen("Back", out).heard("pause")
+    assert out.getvalue() == 'Heard "pause".\n'

@@ -16,6 +16,7 @@ import stat
 import sys
 import textwrap
 import threading
+import time
 from typing import Protocol
 
 from ..signals import Terminated
@@ -34,6 +35,11 @@ _FONT = {
 }
 LABELS = {"say": "Listen", "hold": "Hold", "rest": "Rest", "ready": "Get ready", "": ""}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+HEARD_S = 2.0  # how long the terminal shows the word heard
+
+
+def heard_line(word: str) -> str:
+    return f'Heard "{word}".'
 
 
 class Screen(Protocol):
@@ -44,6 +50,9 @@ class Screen(Protocol):
 
     def note(self, text: str) -> None:
         """A message in place of the status."""
+
+    def heard(self, word: str) -> None:
+        """A spoken command was heard and obeyed: show the word, for a moment."""
 
     def close(self) -> None:
         """Showing is over (a terminal screen gives the normal screen back)."""
@@ -117,22 +126,30 @@ def _elapsed(status: Status, width: int) -> str:
 class TerminalScreen:
     """Redraws the whole screen in the terminal's alternate buffer when it changes."""
 
-    def __init__(self, title: str, controls: str, stream=None):
+    def __init__(self, title: str, controls: str, stream=None, clock=time.monotonic):
         self.title, self.controls = title, controls
         self.stream = stream or sys.stdout
+        self.clock = clock
+        self._heard: tuple[str, float] | None = None  # (line, until)
         self._last: list | None = None
         _write(self.stream, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J")  # alternate screen, no cursor
         self._frames = _FrameWriter(self.stream)
 
     def show(self, status: Status, paused: bool = False) -> None:
         size = shutil.get_terminal_size((80, 24))
-        lines = frame(self.title, status, size.columns, paused, self.controls, size.lines)
+        controls = self.controls
+        if self._heard is not None and self.clock() < self._heard[1]:
+            controls = self._heard[0]  # the controls' line says what was heard, for a moment
+        lines = frame(self.title, status, size.columns, paused, controls, size.lines)
         if lines == self._last:
             return
         self._last = lines
         top = "\x1b[K\r\n" * max(0, (size.lines - len(lines)) // 3)  # a little above the middle
         body = "".join(f"{style}{text}{RESET if style else ''}\x1b[K\r\n" for style, text in lines)
         self._frames.put(f"\x1b[H{top}{body}\x1b[J")  # overwritten in place: no flicker
+
+    def heard(self, word: str) -> None:
+        self._heard = (heard_line(word), self.clock() + HEARD_S)
 
     def note(self, text: str) -> None:
         """A message in place of the status (e.g. while speech is being prepared)."""
@@ -221,6 +238,9 @@ class LineScreen:
 
     def note(self, text: str) -> None:
         self._line(text)
+
+    def heard(self, word: str) -> None:
+        self._line(heard_line(word))
 
     def close(self) -> None:
         pass
