@@ -68,7 +68,7 @@ def _startup_s() -> float:
         began = time.monotonic()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         took.append(time.monotonic() - began)
-    return max(took)
+    return 1.2 * max(took)  # with a margin: the machine's load varies from one start to the next
 
 
 def test_ctrl_c_at_any_moment_of_the_start_is_stopped_and_130(pulse, routine):
@@ -80,7 +80,9 @@ def test_ctrl_c_at_any_moment_of_the_start_is_stopped_and_130(pulse, routine):
         out, err = process.communicate(timeout=30)
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay_s, err)
         assert process.returncode == 130, (delay_s, process.returncode, err)
-        assert err.strip().splitlines()[-1] == "Stopped.", (delay_s, err)
+        # before the session plays: "Stopped." on stderr; once it plays, where it stopped on stdout
+        stopped = err.strip().splitlines()[-1] == "Stopped." if err.strip() else False
+        assert stopped or out.strip().splitlines()[-1].startswith("Stopped at "), (delay_s, out, err)
 
 
 def test_the_reader_going_away_stops_the_session_at_once_with_its_place_kept(pulse, routine, user_dirs):
