@@ -175,6 +175,77 @@ def measure_button_latency(presses: int = 40) -> tuple[float, ...]:
     return tuple(round((a - s) * 1000, 2) for a, s in zip(arrived, sent))
 
 
+@dataclass(frozen=True)
+class StormFigures:
+    """What a storm of PlayPause presses cost the player (see ``measure_press_storm``)."""
+    presses: int
+    obeyed: int            # toggles the player carried out
+    settle_s: float        # from the last press being answered to the player's final state
+    final: str             # PlaybackStatus at the end
+
+
+def measure_press_storm(presses: int = 4000, clients: int = 20, toggle_s: float = 0.004) -> StormFigures:
+    """``presses`` PlayPause calls, sent at once by ``clients`` connections of their own,
+    against a player that takes ``toggle_s`` per toggle (the real one stops or starts a
+    stream and says the count-in). Settle time: from the moment every press has been
+    answered on the bus (a Ping after them, in order on each connection) to the player
+    having read the last command and reached the state the presses' parity gives."""
+    from dbus_session import SessionBus
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+    from voicecoach.live.commands import PlayState
+    from voicecoach.live.controls.mpris import BUS_NAME, OBJECT_PATH, PLAYER, Mpris, connect_mpris
+    player = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=PLAYER)
+    peer = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface="org.freedesktop.DBus.Peer")
+    state, obeyed, answered = [PlayState.PLAYING], [0], threading.Barrier(clients + 1)
+
+    def client(count: int) -> None:
+        with open_dbus_connection(bus.address) as connection:
+            for _ in range(count):  # no reply wanted: the bus would refuse more than 128 pending
+                connection.send(_no_reply(new_method_call(player, "PlayPause")))
+            connection.send_and_get_reply(new_method_call(peer, "Ping"), timeout=60)
+        answered.wait()
+
+    with SessionBus() as bus:
+        media = connect_mpris(bus.address)
+        if not isinstance(media, Mpris):
+            raise RuntimeError(media.line)
+        with media:
+            media.update(PlayState.PLAYING, "Benchmark", "Tone", 10.0)
+            shares = [presses // clients + (n < presses % clients) for n in range(clients)]
+            threads = [threading.Thread(target=client, args=(n,)) for n in shares]
+            for thread in threads:
+                thread.start()
+            done_at = _play_through(media, state, obeyed, answered, toggle_s)
+            settled_at = time.monotonic()
+            for thread in threads:
+                thread.join()
+    return StormFigures(presses, obeyed[0], round(settled_at - done_at, 3), state[0].value)
+
+
+def _no_reply(message):
+    from jeepney.low_level import MessageFlag
+    message.header.flags |= MessageFlag.no_reply_expected
+    return message
+
+
+def _play_through(media, state, obeyed, answered, toggle_s) -> float:
+    """The player's side of the storm: obey toggles until every press is answered and none
+    waits; returns when the presses were all answered."""
+    from voicecoach.live.commands import PlayState
+    done_at = None
+    while done_at is None or not media.commands.empty():
+        if done_at is None and answered.n_waiting == answered.parties - 1:
+            answered.wait()
+            done_at = time.monotonic()
+        if media.wait(0.01) is not None:
+            time.sleep(toggle_s)
+            obeyed[0] += 1
+            state[0] = PlayState.PAUSED if state[0] == PlayState.PLAYING else PlayState.PLAYING
+            media.update(state[0], "Benchmark", "Tone", 10.0)
+    return done_at
+
+
 def main(argv: list[str]) -> None:
     devices = argv or list(DEVICES)
     with PulseServer() as server:
@@ -185,6 +256,9 @@ def main(argv: list[str]) -> None:
     buttons = measure_button_latency()
     print(f"media button to player: median {np.median(buttons):.1f} ms, max {max(buttons):.1f} ms "
           f"over {len(buttons)} presses")
+    storm = measure_press_storm()
+    print(f"{storm.presses} PlayPause presses from 20 clients: {storm.obeyed} toggles obeyed, "
+          f"settled {storm.settle_s * 1000:.0f} ms after the last, {storm.final}")
 
 
 if __name__ == "__main__":

@@ -89,12 +89,48 @@ def voiced_end_s(samples: np.ndarray, threshold: int = 300) -> float:
     return (loud[-1] + 1) / RATE if len(loud) else 0.0
 
 
-def play(server: PulseServer, path: Path, device: str = MICROPHONE) -> tuple[float, float]:
+def play(server: PulseServer, path: Path, device: str = MICROPHONE, timeout_s: float = 120) -> tuple[float, float]:
     """Play a WAV into ``device``; returns its (start, end) monotonic seconds as played."""
     start = time.monotonic()
     subprocess.run(["paplay", f"--device={device}", "--latency-msec=20", str(path)],
-                   env=server.env(), check=True, timeout=120)
+                   env=server.env(), check=True, timeout=timeout_s)
     return start, time.monotonic()
+
+
+def decoded_at_every_alignment(clip: np.ndarray, recognizer, step: int = 30) -> set:
+    """What the listener makes of ``clip`` when it starts at each sub-frame offset (every
+    ``step`` samples of the 30 ms frame): the words heard, offline, as the live loop cuts and
+    decodes them. Recognition depends on where the analysis frames fall, which a live
+    capture does not control: one clip of joe's "stop" was heard as "back" at 1 offset of
+    40, espeak's en-us+f1 "back" as "next" at 6 of 40."""
+    from voicecoach.live.controls.voicing import is_voice
+    heard = set()
+    for offset in range(0, 480, step):
+        stream = np.concatenate([np.zeros(8000 + offset, "<i2"), clip, np.zeros(RATE, "<i2")]).tobytes()
+        endpointer, frames = recognizer.endpointer(), []
+        for at in range(0, len(stream) - endpointer.frame_bytes, endpointer.frame_bytes):
+            speech = endpointer.process(stream[at: at + endpointer.frame_bytes])
+            if speech is not None:
+                frames.append(speech)
+                if not endpointer.in_speech:
+                    audio, frames = b"".join(frames), []
+                    heard.add(recognizer.word(audio) if is_voice(audio) else None)
+    return heard
+
+
+def robust_clip(word: str, voices: tuple[str, ...], speeds: tuple[str, ...]) -> np.ndarray:
+    """``word`` by the first of ``voices`` at the first of ``speeds`` that the listener hears
+    as ``word`` (from the session's words) wherever the frames fall (see
+    ``decoded_at_every_alignment``): a test of the listening path must not depend on the
+    recognizer's luck. Raises if there is none."""
+    from voicecoach.live.controls.spoken import SESSION_WORDS, Recognizer
+    recognizer = Recognizer(SESSION_WORDS)
+    for voice in voices:
+        for speed in speeds:
+            clip = np.concatenate([say(word, voice, speed), np.zeros(4000, "<i2")])
+            if decoded_at_every_alignment(clip, recognizer, step=12) == {word}:
+                return clip
+    raise RuntimeError(f"{word!r} is misheard at some alignment by every voice and speed tried")
 
 
 def wake_microphone(server: PulseServer) -> None:
@@ -143,6 +179,55 @@ def recognition(voices=VOICES, speeds=tuple(SPEEDS), words=None, gap_s: float = 
     return {"per_voice_speed": results, "rate": float(np.mean(list(results.values()))),
             "latency_s": {"median": float(np.median(latencies)), "max": float(np.max(latencies))}
             if latencies else {}}
+
+
+def noise(seconds: float, seed: int = 23) -> np.ndarray:
+    """Loud noise of many kinds, in stretches of 0.15 to 1.6 s (as long as a word, so the
+    voice detector cuts them into utterances) with gaps of silence: hiss (white, pink),
+    rumble (brown), bursts that die away, clicks, and hums (a tone swelling). 16 kHz int16."""
+    rng = np.random.default_rng(seed)
+    parts, total = [], 0
+    while total < seconds * RATE:
+        n = int(RATE * rng.uniform(0.15, 1.6))
+        parts += [_noise(rng.choice(NOISES), n, rng), np.zeros(int(RATE * rng.uniform(0.3, 1.2)), "<i2")]
+        total += len(parts[-2]) + len(parts[-1])
+    return np.concatenate(parts)[: round(seconds * RATE)]
+
+
+NOISES = ("white", "pink", "brown", "burst", "click", "hum")
+
+
+def _noise(kind: str, n: int, rng) -> np.ndarray:
+    t = np.arange(n) / RATE
+    if kind == "white":
+        x = rng.normal(0, 6000, n)
+    elif kind in ("pink", "brown"):
+        spectrum = np.fft.rfft(rng.normal(0, 1, n)) / (np.arange(n // 2 + 1) + 1) ** (0.5 if kind == "pink" else 1.0)
+        x = np.fft.irfft(spectrum, n)
+        x *= (8000 if kind == "pink" else 7000) / (x.std() + 1e-9)
+    elif kind == "burst":
+        x = rng.normal(0, 9000, n) * np.exp(-t / 0.08)
+    elif kind == "click":
+        x = np.zeros(n)
+        x[:: int(RATE * 0.12)] = 20000
+    else:
+        x = 8000 * np.sin(2 * np.pi * rng.uniform(80, 400) * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    return np.clip(x, -32000, 32000).astype("<i2")
+
+
+def noise_commands(seconds: float = 120.0, seed: int = 23) -> dict:
+    """``seconds`` of ``noise`` played into the microphone, nothing muted: the commands it
+    made (goal: none), per hour, and how many utterances the noise was cut into."""
+    with PulseServer(microphone=True) as server, tempfile.TemporaryDirectory() as folder:
+        spoken = spoken_in(server)
+        try:
+            path = write_wav(Path(folder) / "noise.wav", noise(seconds, seed))
+            play(server, path, timeout_s=seconds + 60)
+            time.sleep(1.0)
+        finally:
+            spoken.close()
+    return {"noise_s": seconds, "utterances": spoken.utterances, "words": [h.word for h in spoken.heard],
+            "per_hour": len(spoken.heard) * 3600 / seconds}
 
 
 def exercise_texts(minutes: float, words_per_minute: int = COACH_WPM) -> list[str]:
@@ -202,6 +287,9 @@ def main() -> None:
     coach = false_commands(args.minutes)
     print(f"coach looped back, {coach['speech_s']:.0f} s: {coach['suppression_on_per_hour']:.1f}/h with suppression, "
           f"{coach['suppression_off_per_hour']:.1f}/h without ({coach['words_off']})")
+    loud = noise_commands(args.minutes * 60)
+    print(f"loud noise into the microphone, {loud['noise_s']:.0f} s, {loud['utterances']} utterances: "
+          f"{loud['per_hour']:.1f} commands/h ({loud['words']})")
     other = false_commands(args.minutes / 2, loopback=False, voice="joe", speed="normal")
     print(f"other speech into the microphone, {other['speech_s']:.0f} s: {other['suppression_off_per_hour']:.1f}/h "
           f"({other['words_off']})")

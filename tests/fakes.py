@@ -163,5 +163,8 @@ class FakeScreen:
     def note(self, text):
         self.notes.append(text)
 
+    def heard(self, word):
+        self.notes.append(f"heard {word}")
+
     def close(self):
         self.closed = True

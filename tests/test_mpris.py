@@ -341,3 +341,88 @@ def test_a_button_reaches_the_combined_wait(bus, media):
     media.update("Playing", "Back basics", "Cat-cow", 40.0)
     call(bus, "org.mpris.MediaPlayer2.Player.Next")
     assert Controls(FakeKeys(), media).wait(2.0) == "next"
+
+
+# -- malformed calls and storms of presses ------------------------------------------------------
+
+def send(bus: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": bus}
+    return subprocess.run(["dbus-send", "--session", f"--dest={BUS_NAME}", "--print-reply", OBJECT_PATH,
+                           *args], env=env, capture_output=True, text=True, timeout=10)
+
+
+@needs_bus
+@pytest.mark.parametrize("call_args", [
+    ("org.freedesktop.DBus.Properties.Get", "array:string:org.mpris.MediaPlayer2.Player", "string:Metadata"),
+    ("org.freedesktop.DBus.Properties.Get", "string:org.mpris.MediaPlayer2.Player", "array:string:Metadata"),
+    ("org.freedesktop.DBus.Properties.Get", "string:org.mpris.MediaPlayer2.Player"),
+    ("org.freedesktop.DBus.Properties.GetAll", "int32:7"),
+    ("org.freedesktop.DBus.Properties.Set", "string:a", "string:b", "string:c"),
+    ("org.mpris.MediaPlayer2.Player.PlayPause", "string:now"),
+    ("org.mpris.MediaPlayer2.Player.Seek", "string:forward"),
+    ("org.mpris.MediaPlayer2.Player.SetPosition", "int64:5"),
+    ("org.freedesktop.DBus.Peer.Ping", "dict:string:string:a,b"),
+])
+def test_a_malformed_call_gets_an_error_reply_and_the_buttons_go_on(bus, media, capfd, call_args):
+    media.update("Playing", "Back basics", "Cat-cow", 40.0)
+    done = send(bus, *call_args)
+    assert done.returncode != 0 and "org.freedesktop.DBus.Error.InvalidArgs" in done.stderr, done.stderr
+    assert "takes (" in done.stderr  # says what the method takes
+    assert media.wait(0.1) is None  # nothing was pressed
+    call(bus, "org.mpris.MediaPlayer2.Player.Next")
+    assert next_command(media) == "next"
+    assert media._thread.is_alive()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@needs_bus
+def test_a_fault_inside_a_call_is_a_failed_reply_not_a_dead_thread(bus, media, monkeypatch, capfd):
+    def broken(interface):
+        raise TypeError("unhashable type: 'list'")
+    monkeypatch.setattr(media, "_table", broken)
+    done = send(bus, "org.freedesktop.DBus.Properties.GetAll", "string:org.mpris.MediaPlayer2")
+    assert done.returncode != 0 and "org.freedesktop.DBus.Error.Failed" in done.stderr
+    media.update("Playing", "Back basics", "Cat-cow", 40.0)
+    call(bus, "org.mpris.MediaPlayer2.Player.Stop")
+    assert next_command(media) == "quit"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_waiting_toggles_cancel_out_and_a_stop_drops_what_waits_before_it():
+    from voicecoach.live.commands import Command
+    from voicecoach.live.controls.presses import Presses
+    presses = Presses()
+    for _ in range(7):
+        presses.put(Command.PAUSE)
+    assert len(presses) == 1  # an odd number of toggles: one
+    presses.put(Command.PAUSE)
+    assert presses.empty()  # an even number: none
+    for command in (Command.PAUSE, Command.NEXT, Command.PAUSE, Command.NEXT):
+        presses.put(command)
+    assert [presses.get(0) for _ in range(5)] == [Command.PAUSE, Command.NEXT, Command.PAUSE, Command.NEXT, None]
+    for command in (Command.NEXT, Command.PAUSE, Command.QUIT, Command.PAUSE):
+        presses.put(command)
+    assert [presses.get(0) for _ in range(3)] == [Command.QUIT, Command.PAUSE, None]
+
+
+def test_get_waits_for_a_press_from_another_thread():
+    import threading
+    from voicecoach.live.commands import Command
+    from voicecoach.live.controls.presses import Presses
+    presses = Presses()
+    threading.Timer(0.05, presses.put, (Command.NEXT,)).start()
+    started = time.monotonic()
+    assert presses.get(2.0) == Command.NEXT
+    assert time.monotonic() - started < 1.0
+    assert presses.get(0.05) is None
+
+
+@pytest.mark.slow
+@needs_bus
+@pytest.mark.parametrize("presses, final", [(2000, "Playing"), (2001, "Paused")])
+def test_a_storm_of_play_pause_presses_settles_at_once_in_the_state_their_parity_gives(presses, final):
+    import bench_pause
+    storm = bench_pause.measure_press_storm(presses=presses, clients=20)
+    assert storm.final == final
+    assert storm.obeyed < presses / 10  # coalesced (one command a press: all 2000)
+    assert storm.settle_s < 0.5, storm

@@ -155,12 +155,14 @@ def test_pause_continue_next_and_stop_said_into_the_microphone(pulse, shared, wo
             live.wait_line(r"One: hold")  # 5 s of silence before the counting
             time.sleep(0.5)
             _, said_pause = bench.play(pulse, words["pause"])
+            live.wait_line(r'^Heard "pause"\.$', 3.0)  # what was heard, then what it did
             paused_at = live.wait_line(r"One: paused", 3.0)
             time.sleep(2.0)
             _, said_continue = bench.play(pulse, words["continue"])
             live.wait_line(r"One: hold", 4.0)  # after the count-in, the hold goes on
             time.sleep(0.8)
             _, said_next = bench.play(pulse, words["next"])
+            live.wait_line(r'^Heard "next"\.$', 3.0)
             live.wait_line(r"Two: Next exercise: Two", 3.0)
             live.wait_line(r"Two: hold", 8.0)
             time.sleep(0.5)

@@ -20,11 +20,19 @@ from voicecoach.session.prepare import prepare
 class FakeSpoken:
     """Keeps every ``mute_while`` as the spoken commands would: the future replaced."""
 
-    def __init__(self):
+    def __init__(self, words=()):
         self.calls: list[tuple[float, list]] = []
+        self.words = list(words)  # what ``taken`` says was heard, one per command obeyed
 
     def mute_while(self, intervals, now_s):
         self.calls.append((now_s, list(intervals)))
+
+    def taken(self):
+        from voicecoach.live.controls.spoken import Heard
+        if not self.words:
+            return None
+        word = self.words.pop(0)
+        return Heard(word, Command.NEXT, 0.0, 0.0, 0.0, False)
 
     def muted(self) -> list[tuple[float, float]]:
         """The intervals in force at the end: each call cuts what it replaces at its instant."""
@@ -175,7 +183,7 @@ def test_voice_control_that_cannot_start_is_a_warning_and_the_session_plays_on(m
 
     def refuse(self):
         raise RuntimeFailure("spoken commands need pocketsphinx; install pocketsphinx with: pip install pocketsphinx")
-    monkeypatch.setattr(spoken.Spoken, "__enter__", refuse)
+    monkeypatch.setattr(spoken.Spoken, "start_in_background", refuse)
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     with play._controls(play.Parts(stdin=io.StringIO()), listen=True) as wired:
         assert (wired.spoken, wired.sentences, wired.help) == (None, ("listening_off",), "")
@@ -190,3 +198,33 @@ def test_voice_control_that_cannot_start_is_a_warning_and_the_session_plays_on(m
 def load_phrases_en(key: str) -> str:
     from voicecoach.plan.phrases import load_phrases
     return load_phrases("en").say(key)
+
+
+def test_a_spoken_command_is_acknowledged_by_a_tick_in_the_silence_and_on_the_screen(session):
+    from voicecoach.live.player import AFTER_SKIP_S, TICK_LENGTH_S
+    bend = session.timeline.chapters[2].start / session.sample_rate
+    player, clock, device, spoken = make(session, [(bend + 1.0, Command.NEXT), (bend + 6.0, Command.PAUSE),
+                                                   (bend + 8.0, Command.PAUSE)])
+    spoken.words = ["next", "pause", "pause"]
+    start = clock.now
+    assert player.run(0, start) == "finished"
+    rate = session.sample_rate
+    ticks = [p for p in device.played if len(p.samples) == round(TICK_LENGTH_S * rate)]
+    assert [round(t.started - start - bend, 2) for t in ticks] == [1.0, 6.0]  # the skip, the pause: not the resume
+    assert player.screen.notes == ["heard next", "heard pause", "heard pause"]
+    for tick in ticks:
+        assert covered((tick.started, tick.ends), spoken.muted())  # never heard by the listener
+        over = [p for p in device.played if p is not tick and p.started < tick.ends
+                and (p.stopped_at or p.ends) > tick.started]
+        assert over == [], "nothing else sounds during the tick"
+    after_skip = min(p.started for p in device.played if p.started > ticks[0].started)
+    assert after_skip - ticks[0].started == pytest.approx(AFTER_SKIP_S, abs=0.01)  # the next cue after it
+
+
+def test_keys_are_not_acknowledged(session):
+    bend = session.timeline.chapters[2].start / session.sample_rate
+    player, clock, device, spoken = make(session, [(bend + 1.0, Command.NEXT)])
+    assert player.run(0, clock.now) == "finished"
+    assert player.screen.notes == []
+    from voicecoach.live.player import TICK_LENGTH_S
+    assert not [p for p in device.played if len(p.samples) == round(TICK_LENGTH_S * session.sample_rate)]

@@ -187,8 +187,10 @@ def _controls(parts: Parts, listen: bool):
 def _start_listening(stack: contextlib.ExitStack) -> Spoken | None:
     """The spoken commands, started; None (and one warning line) when they cannot be."""
     from .controls.spoken import SESSION_WORDS, Spoken
-    try:
-        return stack.enter_context(Spoken(SESSION_WORDS))
+    try:  # started beside the session: the first word does not wait for the recognizer
+        spoken = Spoken(SESSION_WORDS, warn=_warn).start_in_background()  # its failures: one line
+        stack.callback(spoken.close)
+        return spoken
     except (AudioDeviceError, RuntimeFailure) as error:
         _warn(f"Warning: voice control is off: {error}. The keys and media buttons still work.")
         return None

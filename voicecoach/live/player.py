@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..audio import Audio
 from ..errors import AudioDeviceError
 from ..history.places import Places
 from ..session.prepare import Session
@@ -35,6 +36,10 @@ SPIN_S = 0.002             # the last moments before a start are waited for by s
 TAIL_S = 0.3               # after the last sound, before saying the session is complete
 EARLY_END_S = 0.5          # a stream ending this much before its audio did: the server died
 STALL_S = 0.5              # a start this late (process stopped, machine stalled): shift the rest
+# A spoken command obeyed is acknowledged by a tick: short enough to end before the next
+# cue (which starts AFTER_SKIP_S after a skip), a pure tone, which the listener's voice gate
+# never takes for a word (and it is muted for the listener besides).
+TICK_HZ, TICK_LENGTH_S = 1320.0, 0.08
 
 
 class Player:
@@ -238,6 +243,7 @@ class Player:
         if command in STOPS:
             self.stop_sound()
             self.mute([])
+            self.acknowledge(tick=False)  # the silence says it; the pain line may follow
             self.stopped_by = Command(command)
             return Outcome.STOPPED
         if command == Command.PAUSE:
@@ -246,8 +252,23 @@ class Player:
             return None  # "continue" while playing; a check-in answer (1, 2, 3) before the check-in
         self.stop_sound()
         self.mute([])
+        self.acknowledge(tick=True)
         self.go(self.target(command, position), self.clock() + AFTER_SKIP_S)
         return None
+
+    def acknowledge(self, tick: bool) -> None:
+        """If the command just obeyed was spoken: the word heard on the screen, and with
+        ``tick`` (the coach has just gone quiet: a skip or a pause) a short tick in that
+        silence, before any cue. Keys and buttons need neither: their press is felt."""
+        heard = self.spoken.taken() if self.spoken is not None else None
+        if heard is None:
+            return
+        self.screen.heard(heard.word)
+        if tick:
+            samples = Audio.tone(TICK_HZ, TICK_LENGTH_S, self.rate, volume=0.2).samples
+            now = self.clock()
+            self.playing.append((self.play(samples), now + TICK_LENGTH_S))
+            self.mute([(now, now + TICK_LENGTH_S)])
 
     def target(self, command: Command, position: int) -> int:
         chapter = self.guide.chapter_at(position)
@@ -266,21 +287,26 @@ class Player:
         from its start. Other commands (a check-in answer) are ignored while paused."""
         self.stop_sound()
         self.mute([])
+        self.acknowledge(tick=True)
         resume_at = self.guide.resume_point(position)
         self.anchor, self.plan = (resume_at, math.inf), []  # the position stays put while paused
         self.lead_until = math.inf
         self.keep_place(self.guide.place_chapter(min(resume_at, self.end - 1)))
         self.publish(PlayState.PAUSED)
         status = self.status()
+        self.screen.show(status, paused=True)
+        self.session.speech.audio(self.session.phrases.say("count_in"))  # made now, said at once on resuming
         command = None
         while command not in (Command.PAUSE, Command.CONTINUE, *MOVES, *STOPS):
             self.screen.show(status, paused=True)
             command = self.keys.wait(TICK_S)
+        self.acknowledge(tick=False)  # the count-in that follows is heard at once
         if command in STOPS:
             self.stopped_by = Command(command)
             return Outcome.STOPPED
         if command in MOVES:
             resume_at = self.target(command, resume_at)
+        self.screen.show(dataclasses.replace(status, step="ready", seconds_left=None))  # not "Paused" a moment more
         self.count_in(resume_at)
         return None
 

@@ -8,11 +8,15 @@ rest), the seconds left in big digits, and how far through the session they are.
 from __future__ import annotations
 
 import math
+import os
+import select
 import shutil
 import signal
+import stat
 import sys
 import textwrap
 import threading
+import time
 from typing import Protocol
 
 from ..signals import Terminated
@@ -31,6 +35,11 @@ _FONT = {
 }
 LABELS = {"say": "Listen", "hold": "Hold", "rest": "Rest", "ready": "Get ready", "": ""}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+HEARD_S = 2.0  # how long the terminal shows the word heard
+
+
+def heard_line(word: str) -> str:
+    return f'Heard "{word}".'
 
 
 class Screen(Protocol):
@@ -41,6 +50,9 @@ class Screen(Protocol):
 
     def note(self, text: str) -> None:
         """A message in place of the status."""
+
+    def heard(self, word: str) -> None:
+        """A spoken command was heard and obeyed: show the word, for a moment."""
 
     def close(self) -> None:
         """Showing is over (a terminal screen gives the normal screen back)."""
@@ -73,50 +85,71 @@ def where(status: Status) -> str:
 
 
 def frame(title: str, status: Status, width: int, paused: bool = False,
-          controls: str = KEYS_HELP) -> list[tuple[str, str]]:
+          controls: str = KEYS_HELP, height: int = 24) -> list[tuple[str, str]]:
     """The screen as ``(style, text)`` lines, each text already centred in ``width``;
-    ``controls`` is the line naming the active controls ("" for none)."""
-    lines = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
-    label = "Paused" if paused else LABELS.get(status.step, "")
-    lines.append((BOLD, label))
+    ``controls`` is the line naming the active controls ("" for none). The step's text is
+    wrapped whole into the rows the ``height`` leaves (a long intro too); only a text that
+    cannot fit even so ends in "…"."""
+    head = [("", ""), (DIM, f"{title} · {where(status)}"), ("", ""), (BOLD, status.chapter.upper()), ("", "")]
+    head.append((BOLD, "Paused" if paused else LABELS.get(status.step, "")))
     if status.seconds_left is not None and not paused:
-        lines += [("", "")] + [(BOLD, row) for row in big(countdown(status.seconds_left))]
-    lines.append(("", ""))
-    wrap = max(20, min(width - 4, 72))
-    text_style = "" if status.step == "say" and not paused else DIM
-    lines += [(text_style, row) for row in textwrap.wrap(status.text, wrap)[:4]]
-    lines.append(("", ""))
-    if status.total_s:
-        bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
-        lines.append(("", f"{bar}  {clock(status.elapsed_s, millis=False)} / {clock(status.total_s, millis=False)}"))
-    else:
-        lines.append(("", clock(status.elapsed_s, millis=False)))
+        head += [("", "")] + [(BOLD, row) for row in big(countdown(status.seconds_left))]
+    head.append(("", ""))
+    tail = [("", ""), ("", _elapsed(status, width))]
     if paused:
-        lines += [("", ""), ("", "press space to continue, q to stop, h if it hurts")]
+        tail += [("", ""), ("", "press space to continue, q to stop, h if it hurts")]
     elif controls:
-        lines += [("", ""), (DIM, controls)]
+        tail += [("", ""), (DIM, controls)]
+    text_style = "" if status.step == "say" and not paused else DIM
+    rows = text_rows(status.text, max(20, min(width - 4, 72)), max(4, height - len(head) - len(tail)))
+    lines = head + [(text_style, row) for row in rows] + tail
     return [(style, text.center(width).rstrip()) for style, text in lines]
+
+
+def text_rows(text: str, width: int, rows: int) -> list[str]:
+    """``text`` wrapped at ``width``, in at most ``rows`` rows (the last one shortened to
+    end in "…" when it does not all fit)."""
+    wrapped = textwrap.wrap(text, width)
+    if len(wrapped) <= rows:
+        return wrapped
+    rest = " ".join(wrapped[rows - 1:])
+    return wrapped[:rows - 1] + [textwrap.shorten(rest, width, placeholder=" …")]
+
+
+def _elapsed(status: Status, width: int) -> str:
+    if not status.total_s:
+        return clock(status.elapsed_s, millis=False)
+    bar = progress_bar(status.elapsed_s / status.total_s, min(40, width - 20))
+    return f"{bar}  {clock(status.elapsed_s, millis=False)} / {clock(status.total_s, millis=False)}"
 
 
 class TerminalScreen:
     """Redraws the whole screen in the terminal's alternate buffer when it changes."""
 
-    def __init__(self, title: str, controls: str, stream=None):
+    def __init__(self, title: str, controls: str, stream=None, clock=time.monotonic):
         self.title, self.controls = title, controls
         self.stream = stream or sys.stdout
+        self.clock = clock
+        self._heard: tuple[str, float] | None = None  # (line, until)
         self._last: list | None = None
         _write(self.stream, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J")  # alternate screen, no cursor
         self._frames = _FrameWriter(self.stream)
 
     def show(self, status: Status, paused: bool = False) -> None:
         size = shutil.get_terminal_size((80, 24))
-        lines = frame(self.title, status, size.columns, paused, self.controls)
+        controls = self.controls
+        if self._heard is not None and self.clock() < self._heard[1]:
+            controls = self._heard[0]  # the controls' line says what was heard, for a moment
+        lines = frame(self.title, status, size.columns, paused, controls, size.lines)
         if lines == self._last:
             return
         self._last = lines
         top = "\x1b[K\r\n" * max(0, (size.lines - len(lines)) // 3)  # a little above the middle
         body = "".join(f"{style}{text}{RESET if style else ''}\x1b[K\r\n" for style, text in lines)
         self._frames.put(f"\x1b[H{top}{body}\x1b[J")  # overwritten in place: no flicker
+
+    def heard(self, word: str) -> None:
+        self._heard = (heard_line(word), self.clock() + HEARD_S)
 
     def note(self, text: str) -> None:
         """A message in place of the status (e.g. while speech is being prepared)."""
@@ -183,8 +216,12 @@ class LineScreen:
         self.stream = stream or sys.stdout
         self._last: tuple | None = None
         self._lost = False  # the output failed: no more lines
+        self._reader = _pipe_watch(self.stream)
 
     def show(self, status: Status, paused: bool = False) -> None:
+        if self._reader is not None and self._reader.poll(0):
+            self._lost = True  # the reader went away (| head) between two lines: stop now, not at the next
+            raise Terminated(signal.SIGPIPE)
         key = (status.chapter, status.step, status.text if status.step == "say" else "", paused)
         if key == self._last or (status.step in ("", "ready") and not paused):
             return
@@ -202,6 +239,9 @@ class LineScreen:
     def note(self, text: str) -> None:
         self._line(text)
 
+    def heard(self, word: str) -> None:
+        self._line(heard_line(word))
+
     def close(self) -> None:
         pass
 
@@ -218,3 +258,19 @@ class LineScreen:
             self._lost = True
             if isinstance(error, BrokenPipeError):
                 raise Terminated(signal.SIGPIPE) from None
+
+
+def _pipe_watch(stream):
+    """A poll object that reports an error once the reader of ``stream`` (a pipe or a
+    socket) has gone, or None for other outputs (a file, a terminal) and streams without a
+    descriptor. A line is written only when the step changes, up to a minute apart: this
+    notices ``| head`` exiting within a tick instead."""
+    try:
+        fd = stream.fileno()
+        if not (stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode)):
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    watch = select.poll()
+    watch.register(fd, select.POLLERR)  # POLLERR and POLLHUP are reported whatever is asked
+    return watch

@@ -39,3 +39,7 @@ class Listening(Protocol):
 
     def listen_for(self, words: Mapping[str, Command]) -> None:
         """Listen for these words (spoken word -> command) from the next utterance on."""
+
+    def taken(self):
+        """The spoken word behind the command ``wait`` last returned (a ``Heard``: its
+        ``word``), once; None when that command was not spoken (a key, a button)."""

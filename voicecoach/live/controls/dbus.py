@@ -15,6 +15,8 @@ PROPERTIES = "org.freedesktop.DBus.Properties"
 INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
 PEER = "org.freedesktop.DBus.Peer"
 UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
+INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+FAILED = "org.freedesktop.DBus.Error.Failed"
 
 _DO_NOT_QUEUE = 4                         # RequestName flag: fail rather than wait in line
 _PRIMARY_OWNER, _ALREADY_OWNER = 1, 4     # RequestName replies that mean the name is ours
@@ -26,6 +28,8 @@ DOCTYPE = ('<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspectio
 Call = Callable[[str | None, str, tuple, str], tuple[str | None, tuple]]
 # an interface -> its properties, name -> (signature, value)
 Table = Callable[[str], dict]
+# (interface, member) -> the signature of the arguments it takes
+Signatures = dict[tuple[str, str], str]
 
 
 class DBusError(Exception):
@@ -50,9 +54,12 @@ def own_name(connection, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def serve(connection, object_path: str, call: Call) -> None:
+def serve(connection, object_path: str, call: Call, signatures: Signatures | None = None) -> None:
     """Answer method calls to ``object_path`` with ``call`` until the connection closes (run
-    it in its own thread). ``call`` raises ``DBusError`` to answer with an error."""
+    it in its own thread). ``call`` raises ``DBusError`` to answer with an error. A call
+    whose arguments are not those of ``signatures`` is answered InvalidArgs before ``call``
+    sees it; anything else going wrong in ``call`` is answered Failed: whatever a client
+    sends, it gets a reply and the object goes on answering."""
     from jeepney.io.threading import ReceiveStopped
     from jeepney.low_level import MessageType
     while True:
@@ -62,13 +69,13 @@ def serve(connection, object_path: str, call: Call) -> None:
             return  # closed, or the bus went away: the object is gone, the rest goes on
         if message.header.message_type == MessageType.method_call:
             try:
-                _answer(connection, message, object_path, call)
+                _answer(connection, message, object_path, call, signatures or {})
             except OSError:
                 return
 
 
-def _answer(connection, message, object_path: str, call: Call) -> None:
-    from jeepney import new_error, new_method_return
+def _answer(connection, message, object_path: str, call: Call, signatures: Signatures) -> None:
+    from jeepney import new_error
     from jeepney.low_level import HeaderFields, MessageFlag
     fields = message.header.fields
     path = fields.get(HeaderFields.path)
@@ -79,13 +86,48 @@ def _answer(connection, message, object_path: str, call: Call) -> None:
         reply = new_error(message, "org.freedesktop.DBus.Error.UnknownObject", "s",
                           (f"no object at {path}",))
     else:
-        try:
-            signature, body = call(interface, member, message.body, path)
-            reply = new_method_return(message, signature, body)
-        except DBusError as error:
-            reply = new_error(message, error.name, "s", (error.text,))
+        reply = _reply(message, interface, member, path, call, signatures)
     if not message.header.flags & MessageFlag.no_reply_expected:
         connection.send(reply)
+
+
+def _reply(message, interface: str | None, member: str, path: str, call: Call,
+           signatures: Signatures):
+    from jeepney import new_error, new_method_return
+    from jeepney.low_level import HeaderFields
+    try:
+        check_arguments(signatures, interface, member, message.header.fields.get(HeaderFields.signature, ""))
+        signature, body = call(interface, member, message.body, path)
+        return new_method_return(message, signature, body)
+    except DBusError as error:
+        return new_error(message, error.name, "s", (error.text,))
+    except Exception as error:  # a fault of ours must cost this call only, not the buttons
+        return new_error(message, FAILED, "s", (f"{member} failed: {type(error).__name__}",))
+
+
+def in_signatures(interfaces_xml: str) -> Signatures:
+    """The arguments each method of ``interfaces_xml`` (introspection XML) takes, as
+    (interface, member) -> signature: the one description of what a call may carry."""
+    import xml.etree.ElementTree as ElementTree
+    signatures = {}
+    for interface in ElementTree.fromstring(interfaces_xml).iter("interface"):
+        for method in interface.iter("method"):
+            args = [arg.get("type", "") for arg in method.iter("arg") if arg.get("direction", "in") == "in"]
+            signatures[interface.get("name"), method.get("name")] = "".join(args)
+    return signatures
+
+
+def check_arguments(signatures: Signatures, interface: str | None, member: str, signature: str) -> None:
+    """Raise InvalidArgs when ``signature`` is not what the method takes (a method without
+    an interface is looked up by name alone, as D-Bus allows; unknown ones are left to the
+    object, which answers UnknownMethod)."""
+    if interface is not None:
+        expected = {signatures[interface, member]} if (interface, member) in signatures else set()
+    else:
+        expected = {s for (_, name), s in signatures.items() if name == member}
+    if expected and signature not in expected:
+        wanted = " or ".join(f"({s})" for s in sorted(expected))
+        raise DBusError(INVALID_ARGS, f"{member} takes {wanted}, got ({signature})")
 
 
 def standard_call(interface: str | None, member: str, args: tuple, table: Table
@@ -114,7 +156,7 @@ def _properties(member: str, args: tuple, table: Table) -> tuple[str, tuple]:
     if member == "Set":
         raise DBusError("org.freedesktop.DBus.Error.PropertyReadOnly",
                         "voicecoach's properties are read-only")
-    raise DBusError("org.freedesktop.DBus.Error.InvalidArgs", f"bad arguments to {member}")
+    raise DBusError(INVALID_ARGS, f"bad arguments to {member}")
 
 
 def introspection(path: str, object_path: str, interfaces_xml: str) -> str:

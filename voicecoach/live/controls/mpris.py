@@ -23,7 +23,6 @@ keys (``Command.PAUSE``, ``Command.NEXT``...), put into a thread-safe queue that
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -32,7 +31,8 @@ from importlib.resources import files
 
 from ..commands import Command, PlayState
 from .dbus import (INTROSPECTABLE, UNKNOWN_METHOD, DBusError, emit_properties_changed,
-                   introspection, own_name, serve, standard_call)
+                   in_signatures, introspection, own_name, serve, standard_call)
+from .presses import Presses
 
 BUS_NAME = "org.mpris.MediaPlayer2.voicecoach"
 OBJECT_PATH = "/org/mpris/MediaPlayer2"
@@ -99,12 +99,13 @@ class Mpris:
 
     def __init__(self, connection, name: str):
         self.connection, self.name = connection, name
-        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.commands = Presses()  # coalesced: see presses.py
         self._lock = threading.Lock()
         self._now = NowPlaying()
         self._expected = PlayState.STOPPED   # the status after the commands sent so far are obeyed
         self._closed = False
-        self._thread = threading.Thread(target=serve, args=(connection, OBJECT_PATH, self._call),
+        self._thread = threading.Thread(target=serve, args=(connection, OBJECT_PATH, self._call,
+                                                            in_signatures(_interfaces_xml())),
                                         name="mpris", daemon=True)
         self._thread.start()
 
@@ -113,12 +114,7 @@ class Mpris:
     def wait(self, timeout_s: float) -> Command | None:
         """The next button's command (``PAUSE``, ``NEXT``, ``PREVIOUS``, ``QUIT``), or None
         after ``timeout_s`` (0: do not wait)."""
-        try:
-            if timeout_s <= 0:
-                return self.commands.get_nowait()
-            return self.commands.get(timeout=timeout_s)
-        except queue.Empty:
-            return None
+        return self.commands.get(timeout_s)
 
     def update(self, status: PlayState | str, title: str, exercise: str, length_s: float,
                position_s: float = 0.0, track: int | None = None) -> None:
@@ -180,7 +176,8 @@ class Mpris:
     def _press(self, member: str) -> None:
         """A button: the player's pause is a toggle, so Play while playing (or Pause while
         paused) is dropped. The status expected after the queued commands is what counts,
-        so two quick Pause presses do not pause and resume."""
+        so two quick Pause presses do not pause and resume; toggles not yet read cancel
+        out (``Presses``)."""
         with self._lock:
             expected = self._expected
             command = None
