@@ -22,7 +22,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import ExportError, InputError
 from ..routine import Routine
 from ..session.chimes import chime_paths
 from ..signals import signals_held
@@ -304,3 +304,24 @@ def disk_error(error: OSError, output: Path) -> str:
     """The one line for a failed write: what, and that nothing was written."""
     reason = "the disk is full" if error.errno == 28 else error.strerror or str(error)
     return f"could not write {str(output)!r}: {reason}; nothing was written"
+
+
+def write_document(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path`` (a report, a chart: an ordinary 0644 file), written to a
+    temporary beside it and renamed into place, so a reader finds the old file or the new
+    one; a failure is one ``ExportError`` line and leaves no temporary behind."""
+    import tempfile
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a document is an ordinary file
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

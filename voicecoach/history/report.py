@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
+import io
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ExportError
+from ..export.destination import write_document
 from .store import SessionRecord
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -140,9 +141,11 @@ def plot_png(records: Sequence[SessionRecord], path: Path | str) -> Path:
     path = Path(path)
     figure = _figure(pyplot, records)
     try:
-        _save_atomically(figure, path)
+        png = io.BytesIO()
+        figure.savefig(png, format="png")
     finally:
         pyplot.close(figure)
+    write_document(path, png.getvalue())
     return path
 
 
@@ -184,24 +187,6 @@ def _figure(pyplot, records: Sequence[SessionRecord]):
 def spread(index: int, count: int) -> float:
     """The offset of line ``index`` of ``count``: evenly within ±``SPREAD``/2 of the level."""
     return 0.0 if count < 2 else SPREAD * (index / (count - 1) - 0.5)
-
-
-def _save_atomically(figure, path: Path) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".part")
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            figure.savefig(out, format="png")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a chart is an ordinary file
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _exercise_names(records: Sequence[SessionRecord]) -> list[str]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 
-from ..errors import ExportError, InputError
+from ..errors import InputError
+from ..export.destination import write_document
 
 FORMATS = {".html": "html", ".htm": "html", ".csv": "csv"}
 
@@ -49,27 +49,10 @@ def write_report(source: str, output: Path | str, start: str | None = None, end:
     else:
         from .table import to_csv
         text = to_csv(summary)
-    _write_atomically(output, text)
+    write_document(output, text.encode("utf-8"))
     return output
 
 
 def _shown(source: str) -> str:
     """A routine file by its name without the folder, as ``history`` shows it."""
     return Path(source).stem if os.sep in source or source.endswith((".yaml", ".yml")) else source
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is an ordinary file
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
